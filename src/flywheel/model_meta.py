@@ -471,5 +471,5 @@ class ModelMetaclass(type):
         if dct.get("__module__") == "flywheel.models" and name == "Model":
             return
         meta = ModelMetadata(cls)  # type: ignore[arg-type]
-        cls.meta_ = meta  # type: ignore[attr-defined]
+        cls.meta_ = meta
         meta.post_create()

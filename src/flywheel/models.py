@@ -472,7 +472,7 @@ class Model(metaclass=ModelMetaclass):
                 f"{self!r} has not been saved or loaded through an engine; use "
                 f"engine.{action}(obj) instead of obj.{action}()"
             )
-        return engine  # type: ignore[no-any-return]
+        return engine
 
     def save(self, overwrite: bool | None = None) -> None:
         """Save the object through the engine that last saved or loaded it."""

@@ -31,7 +31,7 @@ def test_connection() -> DynamoDBConnection:
     """The process-wide connection the test helpers use (starting a local server if needed)."""
     connection = _shared.get("connection")
     if connection is not None:
-        return connection  # type: ignore[no-any-return]
+        return connection
     region = os.environ.get("FLYWHEEL_TEST_REGION")
     endpoint = os.environ.get("FLYWHEEL_TEST_ENDPOINT")
     if region:

@@ -53,7 +53,9 @@ class Progress:
         self.done = 0
         self.started = time.perf_counter()
         self.finished_at: float | None = None
-        self._last_shown = float("-inf")
+        # A terminal shows the bar at once; a log gets its first line after an interval (a
+        # short load then prints just its final line).
+        self._last_shown = float("-inf") if self.interactive else self.started
 
     @property
     def elapsed(self) -> float:

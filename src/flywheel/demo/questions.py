@@ -128,6 +128,11 @@ def _clock(hhmm: int | None) -> str:
     return f"{hhmm // 100 % 24:02d}:{hhmm % 100:02d}"
 
 
+def _short_day(day: date) -> str:
+    """'Thu Jul 4'."""
+    return f"{day:%a %b} {day.day}"
+
+
 def _minutes(delay: int | None) -> str:
     if delay is None:
         return "-"
@@ -181,7 +186,7 @@ def print_answers(answers: Answers, out: TextIO) -> None:
     """Print the answers for a person to read."""
     carrier = answers.carrier
     name = answers.airline.name if answers.airline is not None else carrier
-    day = answers.day.strftime("%A %B %d, %Y").replace(" 0", " ")
+    day = f"{answers.day:%A %B} {answers.day.day}, {answers.day.year}"
 
     def heading(text: str) -> None:
         out.write(f"\n== {text}\n")
@@ -226,8 +231,8 @@ def print_answers(answers: Answers, out: TextIO) -> None:
         out.write(f"  {answers.flights_in_slice:,} flights from {span}")
         if len(per_day) > 1:
             out.write(
-                f"; busiest {busiest:%a %b %d} ({per_day[busiest]}), "
-                f"quietest {quietest:%a %b %d} ({per_day[quietest]})"
+                f"; busiest {_short_day(busiest)} ({per_day[busiest]}), "
+                f"quietest {_short_day(quietest)} ({per_day[quietest]})"
             )
         out.write("\n")
 

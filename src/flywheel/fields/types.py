@@ -44,6 +44,7 @@ from ..values.codec import (
     load_number,
     load_untyped_set,
     to_bytes,
+    unique_numbers,
 )
 from ..values.scalars import (
     BinaryType,
@@ -233,9 +234,12 @@ class SetType(TypeDefinition):
         if item_type is None:
             return dump_untyped_set(value)
         dump = item_type.dump_scalar
-        # The wire texts are deduplicated: 0.1 and Decimal('0.1') differ in Python but are
-        # one DynamoDB number, and a duplicate member makes the request fail.
-        return {self.ddb_data_type: list({dump(member) for member in value})}  # type: ignore[dict-item]
+        members = {dump(member) for member in value}
+        if self.ddb_data_type == NUMBER_SET:
+            # 0.1 and Decimal('0.1') differ in Python but are one DynamoDB number, and a
+            # set holding a number twice makes the request fail.
+            return {NUMBER_SET: unique_numbers(members)}
+        return {self.ddb_data_type: list(members)}  # type: ignore[dict-item]
 
     def load_attribute(self, av: AttributeValue) -> Any:
         item_type = self.item_type

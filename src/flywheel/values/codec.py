@@ -186,6 +186,17 @@ def check_number(value: Any) -> None:
     format_number(value)
 
 
+def unique_numbers(texts: set[str]) -> list[str]:
+    """The N texts of a number set, one per value: DynamoDB refuses a set holding one number
+    twice, and Python sets let through numbers it sees as different but DynamoDB does not
+    (0.1 and Decimal('0.10'), 1e23 and 10**23)."""
+    if len(texts) > 1:
+        by_value = {Decimal(text): text for text in texts}
+        if len(by_value) != len(texts):
+            return list(by_value.values())
+    return list(texts)
+
+
 def parse_decimal(text: str) -> Decimal:
     """Decimal(text), raising ValueError (not decimal.InvalidOperation) for bad text."""
     try:
@@ -360,7 +371,7 @@ def dump_untyped_set(values: Iterable[Any]) -> AttributeValue | None:
     except TypeError as exc:
         raise TypeError(f'set members must be all str, all numbers or all bytes ({exc}): '
                         f'{describe(values)}') from None
-    return {tag: list(members)}
+    return {tag: unique_numbers(members) if tag == NUMBER_SET else list(members)}
 
 
 def _load_number_set(raw: Iterable[str]) -> set[Any]:
@@ -493,7 +504,7 @@ def _encode_string_set(values: Iterable[Any]) -> AttributeValue | None:
 
 def _encode_number_set(values: Iterable[Any]) -> AttributeValue | None:
     members = {format_number(member) for member in values}
-    return {NUMBER_SET: list(members)} if members else None
+    return {NUMBER_SET: unique_numbers(members)} if members else None
 
 
 def _encode_binary_set(values: Iterable[Any]) -> AttributeValue | None:
