@@ -1,22 +1,14 @@
 """Rendered expressions against real servers over HTTP, with plain botocore: proof that the
 syntax flywheel.expressions produces is what DynamoDB-compatible servers accept.
 
-Runs on moto and, when installed (``npm install`` in the repository root), on dynalite,
-which validates expressions strictly (unused placeholders, reserved words, syntax).
-
-LEAD: the module-scoped fixture ``server_client`` starts its own servers; switch these tests
-to the shared ``dynamo`` / ``namespace`` fixtures from tests/conftest.py when it lands.
+Runs on the session's test server: moto, and dynalite, which validates expressions strictly
+(unused placeholders, reserved words, syntax).
 """
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import time
+import uuid
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -58,62 +50,16 @@ class FakeField:
         return self.ddb_dump_for_query(value)
 
 
-ROOT = Path(__file__).resolve().parents[1]
-DYNALITE = ROOT / "node_modules" / "dynalite" / "cli.js"
+@pytest.fixture(scope="module")
+def server_client(local_server: Any) -> Iterator[Any]:
+    """A plain botocore client for the session's test server (see conftest.py)."""
+    import botocore.session
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_for_port(port: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"server on port {port} did not start")
-
-
-@pytest.fixture(scope="module", params=["moto", "dynalite"])
-def server_client(request: pytest.FixtureRequest) -> Iterator[Any]:
-    botocore_session = pytest.importorskip("botocore.session")
-    if request.param == "moto":
-        moto_server = pytest.importorskip("moto.server")
-        server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        port = server.get_host_and_port()[1]
-        stop = server.stop
-    else:
-        node = shutil.which("node")
-        if node is None or not DYNALITE.exists():
-            pytest.skip("dynalite is not installed (npm install in the repository root)")
-        port = _free_port()
-        process = subprocess.Popen(
-            [node, str(DYNALITE), "--port", str(port), "--createTableMs", "0",
-             "--deleteTableMs", "0", "--updateTableMs", "0"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        _wait_for_port(port)
-
-        def stop() -> None:
-            process.terminate()
-            process.wait(timeout=10)
-
-    session = botocore_session.get_session()
-    client = session.create_client(
-        "dynamodb", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{port}",
-        aws_access_key_id=os.environ.get("FLYWHEEL_TEST_KEY", "testing"),
-        aws_secret_access_key=os.environ.get("FLYWHEEL_TEST_SECRET", "testing"),
+    client = botocore.session.get_session().create_client(
+        "dynamodb", region_name="us-east-1", endpoint_url=local_server.endpoint,
+        aws_access_key_id="testing", aws_secret_access_key="testing",
     )
-    try:
-        yield client
-    finally:
-        stop()
+    yield client
 
 
 # Reserved words and awkward names as keys and attributes.
@@ -123,8 +69,8 @@ TAGS, DOTTED, DASHED, SPACED = FakeField("tags", "SS"), FakeField("a.b"), FakeFi
 
 
 @pytest.fixture(scope="module")
-def table(server_client: Any) -> str:
-    name = "expressions-test"
+def table(server_client: Any) -> Iterator[str]:
+    name = f"expressions-{uuid.uuid4().hex[:8]}"
     server_client.create_table(
         TableName=name,
         AttributeDefinitions=[
@@ -149,7 +95,8 @@ def table(server_client: Any) -> str:
             item["tags"] = {"SS": ["all", f"t{i}"]}
             item["size"] = {"N": str(i)}
         server_client.put_item(TableName=name, Item=item)
-    return name
+    yield name
+    server_client.delete_table(TableName=name)
 
 
 def _query(client: Any, table: str, key: list[Constraint], filters: list[Constraint] = (),  # type: ignore[assignment]
