@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import botocore.credentials  # type: ignore[import-untyped]
-import botocore.session  # type: ignore[import-untyped]
-from botocore.config import Config  # type: ignore[import-untyped]
+import botocore.credentials
+import botocore.session
+from botocore.config import Config
 
 LOG = logging.getLogger("flywheel")
 

@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-import botocore  # type: ignore[import-untyped]
-from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
+import botocore
+from botocore.exceptions import BotoCoreError, ClientError
 
 from ..exceptions import DynamoDBError, TableWaitTimeout
 from . import batches, clients

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 
-from botocore.exceptions import (  # type: ignore[import-untyped]
+from botocore.exceptions import (
     BotoCoreError,
     ChecksumError,
     ClientError,

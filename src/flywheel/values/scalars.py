@@ -179,7 +179,9 @@ class FloatType(TypeDefinition):
         if isinstance(value, float):
             check_float(value)
             return value
-        if not force:
+        # An int is a number a float field can hold (PEP 484's numeric tower) when it converts
+        # exactly; bool is not a number here.
+        if not force and (isinstance(value, bool) or not isinstance(value, int)):
             raise wrong_type(value, 'float')
         if isinstance(value, str):
             number: Any = parse_decimal(value)
@@ -222,7 +224,7 @@ class DecimalType(TypeDefinition):
         if isinstance(value, Decimal):
             format_decimal(value)
             return value
-        if not force or isinstance(value, bool):
+        if isinstance(value, bool) or not (force or isinstance(value, int)):
             raise wrong_type(value, 'Decimal')
         if isinstance(value, int):
             converted = Decimal(value)
@@ -358,7 +360,7 @@ def _format_datetime(value: datetime) -> str:
         seconds = delta.days * 86400 + delta.seconds
         if seconds >= 0:
             fraction = delta.microseconds
-            return ('%d.%06d' % (seconds, fraction)).rstrip('0') if fraction else str(seconds)
+            return f'{seconds}.{fraction:06d}'.rstrip('0') if fraction else str(seconds)
     micros = _datetime_to_micros(value)
     seconds, fraction = divmod(abs(micros), _MICROS)
     sign = '-' if micros < 0 else ''
