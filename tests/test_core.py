@@ -227,3 +227,17 @@ def test_model_declaration_errors() -> None:
         Field(data_type=object())
     with pytest.raises(TypeError):
         Item("a", "b")
+
+
+def test_server_down_is_a_connection_error_after_bounded_retries() -> None:
+    import socket
+
+    from flywheel import ConnectionFailure
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    engine = Engine()
+    engine.connect_to_host("127.0.0.1", port)  # default retry settings
+    with pytest.raises(ConnectionFailure):
+        engine.get(Item, id="a")
