@@ -37,6 +37,7 @@ ALL_CAPABILITIES = frozenset(
         "partiql",  # ExecuteStatement / BatchExecuteStatement
         "streams",  # StreamSpecification
         "strict_validation",  # rejects what DynamoDB rejects (moto is lenient in places)
+        "document_equality",  # '=' in a condition compares M / L values (dynalite: never equal)
     }
 )
 CAPABILITIES: dict[str, frozenset[str]] = {

@@ -14,8 +14,9 @@ import re
 import sys
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "main"]
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -42,6 +43,23 @@ def _day_range(text: str) -> tuple[int, int]:
     if not 1 <= first <= last <= 31:
         raise argparse.ArgumentTypeError(f"days must be within 1..31 and in order, got {text!r}")
     return first, last
+
+
+def _endpoint(text: str) -> str:
+    """'http://host:port' as given; 'host:port' -> 'http://host:port'."""
+    url = text.strip()
+    if "://" not in url:
+        url = "http://" + url
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bad port in endpoint {text!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(
+            f"expected an endpoint URL like http://localhost:8000, got {text!r}"
+        )
+    return url.rstrip("/")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                       help="show the full traceback when something fails")
     where = demo.add_mutually_exclusive_group()
-    where.add_argument("--endpoint", metavar="URL",
+    where.add_argument("--endpoint", metavar="URL", type=_endpoint,
                        help="a DynamoDB-compatible server to use, e.g. http://localhost:8000")
     where.add_argument("--region", metavar="NAME",
                        help="use DynamoDB in this AWS region (your AWS credentials; costs money)")
@@ -98,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _run_demo(args: argparse.Namespace) -> None:
     # Imported here: `flywheel --help` should not pay for loading the library.
-    from .demo import DEFAULT_MONTH, DEFAULT_NAMESPACE, DemoOptions, DaySlice, run_demo
+    from .demo import DEFAULT_MONTH, DEFAULT_NAMESPACE, DaySlice, DemoOptions, run_demo
 
     if args.all and args.days is not None:
         raise _UsageError("--days picks days of one month; it cannot be combined with --all")
@@ -143,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"\n{parser.prog}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except Exception as exc:  # noqa: BLE001 - the one place that turns any failure into a message
+    except Exception as exc:
         if args.debug:
             raise
         print(f"{parser.prog} {args.command}: error: {_one_line(exc)}", file=sys.stderr)

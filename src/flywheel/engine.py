@@ -281,7 +281,10 @@ class Engine:
         return results
 
     def refresh(self, items: "Model | Iterable[Model]", consistent: bool = False) -> None:
-        """Overwrite the objects' data with the stored items, matched by key."""
+        """Overwrite the objects' data with the stored items, matched by key.
+
+        An object whose item no longer exists keeps its values and stops being persisted_.
+        """
         objs = _as_list(items)
         connection = self._connection()
         by_model: dict[type[Model], list[Model]] = {}
@@ -305,6 +308,11 @@ class Engine:
                 item = found.get(key_identity(key))
                 if item is not None:
                     self._loaded(obj, item)
+                else:
+                    # Gone from the table: keep the values, but no longer claim it is stored,
+                    # so a later sync writes every field as new.
+                    obj.__dict__["__cache__"] = None
+                    obj.__dict__["__engine__"] = self
 
     def _loaded(self, obj: "Model", item: Item) -> None:
         obj.set_item_(item)
@@ -324,6 +332,7 @@ class Engine:
         prepared = []
         for obj in objs:
             obj.pre_save_(self)
+            obj.validate_()
             prepared.append((obj, self.tablename(type(obj)), obj.pk_dict_, obj.ddb_dump_()))
         if overwrite and len(prepared) > 1:
             by_table: dict[str, list[dict[str, Any]]] = {}
@@ -372,8 +381,10 @@ class Engine:
             raise ValueError("sync(constraints=...) needs raise_on_conflict=True")
         connection = self._connection()
         plans = []
+        # Every plan is made (and every check= run) before anything is written.
         for obj in objs:
             obj.pre_save_(self)
+            obj.validate_()
             plans.append((obj, obj.sync_request_(raise_on_conflict, constraints)))
         for obj, request in plans:
             if request is None:

@@ -9,91 +9,29 @@ Each instance keeps all of its state in its ``__dict__``:
 - ``__dirty__``: names marked dirty by hand (``mark_dirty_``), written even if unchanged;
 - ``__engine__``: the engine that last saved or loaded the object.
 
-What ``sync`` sends is derived from this: every attribute whose current AttributeValue differs
-from the cached one is written, which also catches in-place changes to dicts, lists and sets.
+What ``sync`` sends is derived from this (:mod:`flywheel.sync_plan` builds it): every
+attribute whose current AttributeValue differs from the cached one is written, which also
+catches in-place changes to dicts, lists and sets.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator, Mapping
 
-from .expressions import (
-    Placeholders,
-    UpdateBuilder,
-    attribute_absent,
-    attribute_equals,
-    join_conditions,
-    render_filter,
-)
 from .fields import Field
 from .fields.types import dump_natural, load_natural
 from .model_meta import ModelMetadata, ModelMetaclass
+from .sync_plan import SetDelta, delete_condition, plan_update, values_equal
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import Engine
+    from .expressions import Placeholders
     from .fields.conditions import Condition
 
-__all__ = ["Model", "SetDelta"]
+__all__ = ["Model", "SetDelta", "values_equal"]
 
 Item = dict[str, dict[str, Any]]
-_STATE = ("__cache__", "__incrs__", "__dirty__", "__engine__")
-
-
-class SetDelta:
-    """A pending atomic change to a set: values to ADD and values to DELETE."""
-
-    __slots__ = ("additions", "removals")
-
-    def __init__(self) -> None:
-        self.additions: set[Any] = set()
-        self.removals: set[Any] = set()
-
-    def add(self, action: str, value: Any) -> None:
-        """Record ``action`` ('ADD' or 'DELETE') of one value or a set of values."""
-        values = set(value) if isinstance(value, (set, frozenset, list, tuple)) else {value}
-        if action == "ADD":
-            self.additions |= values
-            self.removals -= values
-        elif action == "DELETE":
-            self.removals |= values
-            self.additions -= values
-        else:
-            raise ValueError(f"Unknown set action {action!r}; use 'ADD' or 'DELETE'")
-
-    def merge(self, other: Iterable[Any] | None) -> set[Any]:
-        """Apply the delta to a set, returning the new set."""
-        result = set(other or ())
-        result |= self.additions
-        result -= self.removals
-        return result
-
-    def __repr__(self) -> str:
-        return f"SetDelta(add={self.additions!r}, delete={self.removals!r})"
-
-
-def values_equal(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
-    """Compare two AttributeValues by meaning: sets ignore order, numbers ignore notation."""
-    if a is b:
-        return True
-    if a is None or b is None:
-        return False
-    if a == b:
-        return True
-    (kind_a, va), = a.items()
-    (kind_b, vb), = b.items()
-    if kind_a != kind_b:
-        return False
-    if kind_a == "N":
-        return Decimal(va) == Decimal(vb)
-    if kind_a == "NS":
-        return {Decimal(x) for x in va} == {Decimal(x) for x in vb}
-    if kind_a in ("SS", "BS"):
-        return set(va) == set(vb)
-    if kind_a == "M":
-        return va.keys() == vb.keys() and all(values_equal(va[k], vb[k]) for k in va)
-    if kind_a == "L":
-        return len(va) == len(vb) and all(values_equal(x, y) for x, y in zip(va, vb))
-    return False
 
 
 class Model(metaclass=ModelMetaclass):
@@ -217,6 +155,13 @@ class Model(metaclass=ModelMetaclass):
         field = self.meta_.fields.get(name)
         return field.ddb_load(av) if field is not None else load_natural(av)
 
+    def construct_ddb_expects_(self, fields: Iterable[str] | None = None) -> dict[str, Any]:
+        """What a conflict check expects of each field: its AttributeValue as last seen, or
+        None where it was absent (all cached attributes when ``fields`` is None)."""
+        cache = self.__dict__.get("__cache__") or {}
+        names = list(cache) if fields is None else list(fields)
+        return {name: cache.get(name) for name in names}
+
     def mark_dirty_(self, name: str) -> None:
         """Write ``name`` at the next sync even if it looks unchanged."""
         self.__dict__["__dirty__"].add(name)
@@ -225,37 +170,40 @@ class Model(metaclass=ModelMetaclass):
     def incr_(self, **kwargs: Any) -> None:
         """Atomically add to numbers at the next sync: ``tweet.incr_(retweets=1)``.
 
-        The local value changes at once (current value, or 0, plus the delta).
+        The local value changes at once: the stored value as last seen (or 0) plus every
+        pending delta, which is exactly what the item will hold if nobody else writes it.
         """
         meta = self.meta_
         state = self.__dict__
+        incrs = state["__incrs__"]
         for name, delta in kwargs.items():
             field = meta.fields.get(name)
             label = f"{type(self).__name__}.{name}"
-            if isinstance(delta, bool) or not isinstance(delta, (int, float, Decimal)):
+            if meta.is_key_part(name):
+                raise AttributeError(f"{label} is part of the primary key; it cannot be incremented")
+            if isinstance(delta, bool) or not isinstance(delta, _NUMBERS):
                 raise TypeError(f"{label}: incr_ takes a number, got {delta!r}")
             if field is not None:
                 if field.composite:
                     raise TypeError(f"{label} is a composite field; increment its parts instead")
-                if field.ddb_data_type != "N":
+                if not _holds_numbers(field):
                     raise TypeError(f"{label} is not a number field and cannot be incremented")
-                if meta.is_key_part(name):
-                    raise AttributeError(f"{label} is part of the primary key; it cannot be incremented")
-                delta = field.coerce(delta, True) if isinstance(delta, float) else delta
-            current = state.get(name)
-            if current is None:
-                current = 0
-            elif isinstance(current, bool) or not isinstance(current, (int, float, Decimal)):
-                raise TypeError(f"{label} holds {current!r}, which cannot be incremented")
-            new_value = current + delta
+                if isinstance(delta, float):
+                    delta = field.coerce(delta, True)
+            pending = incrs.get(name, 0)
+            if isinstance(pending, SetDelta):
+                raise TypeError(f"{label} has a pending set change; sync it first")
+            base = self.cached_(name)
+            if base is None:
+                base = 0
+            elif isinstance(base, bool) or not isinstance(base, _NUMBERS):
+                raise TypeError(f"{label} is stored as {base!r}, which cannot be incremented")
+            total = _add_numbers(pending, delta)
+            new_value = _add_numbers(base, total)
             if field is not None:
                 new_value = field.coerce(new_value, True)
             state[name] = new_value
-            incrs = state["__incrs__"]
-            previous = incrs.get(name, 0)
-            if isinstance(previous, SetDelta):
-                raise TypeError(f"{label} has a pending set change; sync it first")
-            incrs[name] = previous + delta
+            incrs[name] = total
 
     def add_(self, **kwargs: Any) -> None:
         """Atomically add values to sets at the next sync: ``tweet.add_(tags={'a', 'b'})``."""
@@ -267,27 +215,42 @@ class Model(metaclass=ModelMetaclass):
 
     def mutate_(self, action: str, **kwargs: Any) -> None:
         """Record an atomic set change ('ADD' or 'DELETE') and apply it locally."""
+        if action not in ("ADD", "DELETE"):
+            raise ValueError(f"Unknown set action {action!r}; use 'ADD' or 'DELETE'")
         meta = self.meta_
         state = self.__dict__
+        incrs = state["__incrs__"]
         for name, value in kwargs.items():
             field = meta.fields.get(name)
             label = f"{type(self).__name__}.{name}"
             values = set(value) if isinstance(value, (set, frozenset, list, tuple)) else {value}
+            current = state.get(name)
             if field is not None:
                 if not field.is_set:
                     raise TypeError(f"{label} is not a set field; add_/remove_ need a set")
                 values = field.coerce(values)
-            elif not isinstance(state.get(name, set()), (set, frozenset)):
-                raise TypeError(f"{label} holds {state.get(name)!r}, not a set")
-            incrs = state["__incrs__"]
-            delta = incrs.get(name)
-            if delta is None:
-                delta = incrs[name] = SetDelta()
-            elif not isinstance(delta, SetDelta):
+            elif current is not None and not isinstance(current, (set, frozenset)):
+                raise TypeError(f"{label} holds {current!r}, not a set")
+            if not values:
+                continue
+            pending = incrs.get(name)
+            if pending is not None and not isinstance(pending, SetDelta):
                 raise TypeError(f"{label} has a pending increment; sync it first")
+            delta = SetDelta()
+            if pending is not None:
+                delta.additions, delta.removals = set(pending.additions), set(pending.removals)
             delta.add(action, values)
-            current = set(state.get(name) or ())
-            state[name] = (current | values) if action == "ADD" else (current - values)
+            if delta.additions and delta.removals:
+                # DynamoDB takes one action per attribute in an update: refuse it now, while
+                # the object is still as it was, rather than at sync time.
+                raise ValueError(
+                    f"{label}: cannot add {sorted(delta.additions, key=repr)!r} and remove "
+                    f"{sorted(delta.removals, key=repr)!r} in one sync; sync between add_ and "
+                    "remove_"
+                )
+            incrs[name] = delta
+            base = set(current or ())
+            state[name] = (base | values) if action == "ADD" else (base - values)
 
     # -- dumping --------------------------------------------------------------------------
     def ddb_dump_field_(self, name: str) -> dict[str, Any] | None:
@@ -363,10 +326,27 @@ class Model(metaclass=ModelMetaclass):
         field = self.meta_.fields.get(key)
         self.__dict__[key] = field.ddb_load(val) if field is not None else load_natural(val)
 
+    @contextmanager
+    def loading_(self, engine: "Engine | None" = None) -> Iterator[None]:
+        """Context manager for filling an object with stored values by hand::
+
+            with obj.loading_(engine):
+                obj.set_ddb_val_('text', {'S': 'hi'})
+
+        On exit the object counts as loaded: what it holds is taken as the stored item (the
+        cache sync compares against), nothing is pending, and ``post_load_`` runs.
+        """
+        yield
+        state = self.__dict__
+        state["__cache__"] = self.ddb_dump_()
+        state["__incrs__"] = {}
+        state["__dirty__"] = set()
+        state["__engine__"] = engine
+        self.post_load_(engine)
+
     # -- hooks ----------------------------------------------------------------------------
     def pre_save_(self, engine: "Engine") -> None:
-        """Called before the object is written."""
-        self.validate_()
+        """Called before the object is written (then every ``check=`` runs)."""
 
     def post_save_(self) -> None:
         """Called after the object is written."""
@@ -380,89 +360,13 @@ class Model(metaclass=ModelMetaclass):
         raise_on_conflict: bool,
         constraints: "Iterable[Condition] | None" = None,
     ) -> dict[str, Any] | None:
-        """The UpdateItem request that writes what changed, or None if nothing did.
+        """The UpdateItem request (without TableName) that writes what changed, or None when
+        a sync has nothing to write or check (see :func:`flywheel.sync_plan.plan_update`)."""
+        return plan_update(self, raise_on_conflict, constraints)
 
-        Changed attributes are SET (or REMOVEd when now absent); pending increments and set
-        deltas become ADD / DELETE. With ``raise_on_conflict`` each written attribute must
-        still hold the value this object last saw (or be absent if it saw none); changing or
-        incrementing a part of a composite forces that check.
-        """
-        meta = self.meta_
-        state = self.__dict__
-        cache: Item = state.get("__cache__") or {}
-        incrs: dict[str, Any] = state["__incrs__"]
-        dirty: set[str] = state["__dirty__"]
-        current = self.ddb_dump_()
-        ph = Placeholders()
-        update = UpdateBuilder(ph)
-        written: list[str] = []
-        key_names = meta.key_names
-        for name in current.keys() | cache.keys():
-            if name in key_names or name in incrs:
-                continue
-            new = current.get(name)
-            if name in dirty or not values_equal(new, cache.get(name)):
-                if new is None:
-                    update.remove(name)
-                else:
-                    update.set(name, new)
-                written.append(name)
-        for name, delta in incrs.items():
-            if isinstance(delta, SetDelta):
-                if delta.additions and delta.removals:
-                    raise ValueError(
-                        f"{type(self).__name__}.{name}: add_ and remove_ on the same set need "
-                        "separate syncs (DynamoDB takes one action per attribute per update)"
-                    )
-                field = meta.fields.get(name)
-                for action, values in (("ADD", delta.additions), ("DELETE", delta.removals)):
-                    if not values:
-                        continue
-                    av = field.ddb_dump(values) if field is not None else dump_natural(set(values))
-                    if av is None:
-                        continue
-                    if action == "ADD":
-                        update.add(name, av)
-                    else:
-                        update.delete(name, av)
-            elif delta != 0:
-                update.add(name, {"N": _number_text(delta)})
-        if constraints and not raise_on_conflict:
-            raise ValueError("sync(constraints=...) needs raise_on_conflict=True")
-        touched = set(written) | set(incrs)
-        if any(len(meta.related_fields.get(name, ())) > 1 for name in touched):
-            raise_on_conflict = True
-        if not update.render() and not constraints:
-            if cache:
-                return None
-        checks: list[str] = []
-        if raise_on_conflict:
-            for name in written:
-                old = cache.get(name)
-                checks.append(
-                    attribute_absent(name, ph) if old is None else attribute_equals(name, old, ph)
-                )
-            for condition in constraints or ():
-                rendered = render_filter(condition.bind(type(self).field), ph)
-                if rendered:
-                    checks.append(f"({rendered})")
-        request: dict[str, Any] = {
-            "Key": meta.pk_dict(self, ddb_dump=True),
-            "ReturnValues": "ALL_NEW",
-        }
-        expression = update.render()
-        if expression:
-            request["UpdateExpression"] = expression
-        if checks:
-            request["ConditionExpression"] = join_conditions(checks, "AND")
-        return ph.apply(request)
-
-    def delete_condition_(self, ph: Placeholders) -> str:
+    def delete_condition_(self, ph: "Placeholders") -> str:
         """ConditionExpression for a delete that must find the item as last seen."""
-        cache: Item = self.__dict__.get("__cache__") or {}
-        return join_conditions(
-            (attribute_equals(name, av, ph) for name, av in cache.items()), "AND"
-        )
+        return delete_condition(self, ph)
 
     # -- actions through the engine -------------------------------------------------------
     def _engine(self, action: str) -> "Engine":
@@ -510,10 +414,27 @@ def _dump_undeclared(obj: Model, name: str, value: Any) -> dict[str, Any] | None
         raise type(exc)(f"{type(obj).__name__}.{name}: {exc} (value {value!r})") from None
 
 
-def _number_text(value: Any) -> str:
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
+_NUMBERS = (int, float, Decimal)
+
+
+def _holds_numbers(field: Field) -> bool:
+    """True when the field's values are plain numbers (not datetimes or bools stored as N)."""
+    if field.ddb_data_type != "N":
+        return False
+    try:
+        zero = field.ddb_load({"N": "0"})
+    except (TypeError, ValueError):
+        return False
+    return isinstance(zero, _NUMBERS) and not isinstance(zero, bool)
+
+
+def _add_numbers(a: Any, b: Any) -> Any:
+    """a + b, where a Decimal meeting a float takes the float's shortest repr exactly."""
+    if isinstance(a, Decimal) and isinstance(b, float):
+        b = Decimal(repr(b))
+    elif isinstance(b, Decimal) and isinstance(a, float):
+        a = Decimal(repr(a))
+    return a + b
 
 
 _NATURAL: Any = None

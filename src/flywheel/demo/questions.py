@@ -14,7 +14,7 @@ from ..engine import Engine
 from .data import DaySlice
 from .models import Airline, Airport, Flight, Plane, Weather, carrier_day
 
-__all__ = ["Answers", "ask_questions", "print_answers", "focus_day", "NOON_DESTINATION"]
+__all__ = ["NOON_DESTINATION", "Answers", "ask_questions", "focus_day", "print_answers"]
 
 #: Destination of the "before noon" question: United's hub, flown from Newark all day long.
 NOON_DESTINATION = "SFO"

@@ -316,8 +316,24 @@ class Composite(Field):
             values.append(field.resolve(obj, scope))
         value = self.merge(*values)
         if value is None:
-            return None
+            return None if scope is not None else self._stored_value(obj)
         return self.coerce(value, True)
+
+    def _stored_value(self, obj: Any) -> Any:
+        """The stored value, for an object that loaded this field but none of its parts.
+
+        Results from an index that projects a composite (say, a composite key) without its
+        parts must still know their key, or they could not be refreshed or synced. When the
+        object saw a part (or a part was set since), the merge is the answer, even if None.
+        """
+        state = getattr(obj, "__dict__", None)
+        cache = state.get("__cache__") if state else None
+        if not cache or self.name not in cache:
+            return None
+        for name in self.subfields:
+            if name in cache or state.get(name) is not None:  # type: ignore[union-attr]
+                return None
+        return self.ddb_load(cache[self.name])
 
     def can_resolve(self, fields: Iterable[str]) -> set[str]:
         """The leaf fields needed to compute this one from ``fields``, or an empty set."""
