@@ -131,9 +131,16 @@ def test_missing_table_is_resource_not_found(dynamo: DynamoDBConnection, namespa
     assert caught.value.table == f"{namespace}-absent"
 
 
-def test_invalid_parameters_raise_before_sending(dynamo: DynamoDBConnection, table: str) -> None:
+def test_invalid_parameters_raise_before_sending_when_validation_is_on(
+    local_server: Any, table: str
+) -> None:
+    # flywheel builds its own requests, so botocore's validation is off by default; users
+    # sending hand-made requests through call() can turn it back on.
+    checked = DynamoDBConnection.connect_to_host(
+        local_server.host, local_server.port, parameter_validation=True
+    )
     with pytest.raises(DynamoDBError) as caught:
-        dynamo.call("PutItem", {"TableName": table, "Item": "not a dict"})
+        checked.call("PutItem", {"TableName": table, "Item": "not a dict"})
     assert caught.value.code == "ParamValidationError"
 
 
