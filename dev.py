@@ -4,12 +4,14 @@
 
     python3 dev.py demo [demo args]        run the demo against an embedded server
     python3 dev.py test [options] [pytest args]
-                                           run the tests on moto, then on dynalite, then mypy
+                                           run the tests on moto, then on dynalite, then mypy,
+                                           then build the docs site (mkdocs build --strict)
     python3 dev.py setup                   only prepare .venv and node_modules
 
 Options of `test`:
-    --server moto|dynalite   run only that server's leg (no mypy)
+    --server moto|dynalite   run only that server's leg (no mypy, no docs)
     --no-mypy                skip the mypy leg
+    --no-docs                skip the docs leg
     --                       everything after goes to pytest verbatim
 
 Each command first makes sure that .venv exists (stdlib venv), that the project is installed in
@@ -41,7 +43,11 @@ VENV = ROOT / ".venv"
 INSTALL_STAMP = VENV / ".flywheel-install.json"
 NODE_MODULES = ROOT / "node_modules"
 NPM_STAMP = NODE_MODULES / ".flywheel-install.json"
-EXTRAS_FOR = {"demo": ("local", "demo"), "test": ("local", "demo", "test"), "setup": ("local", "demo", "test")}
+EXTRAS_FOR = {
+    "demo": ("local", "demo"),
+    "test": ("local", "demo", "test", "docs"),
+    "setup": ("local", "demo", "test", "docs"),
+}
 SERVER_LEGS = ("moto", "dynalite")
 MIN_NODE = 20
 # pip learned editable installs of pyproject-only projects (PEP 660) in 21.3; Python 3.10.0
@@ -49,6 +55,7 @@ MIN_NODE = 20
 MIN_PIP = (21, 3)
 PYTEST_CLOSING_LINE = re.compile(r"^=+ (.* in [\d.]+s.*?) =+$")
 MYPY_CLOSING_LINE = re.compile(r"^(Success: .*|Found \d+ errors? .*)$")
+MKDOCS_CLOSING_LINE = re.compile(r"^(?:INFO\s+-\s+)?(Documentation built in .*|Aborted with .*)$")
 
 
 def say(message: str) -> None:
@@ -232,7 +239,10 @@ def run_streaming(argv: list[str], env: dict[str, str], timeout: float) -> tuple
             sys.stdout.buffer.write(raw)
             sys.stdout.buffer.flush()
             line = re.sub(r"\x1b\[[0-9;]*m", "", raw.decode(errors="replace")).strip()
-            match = PYTEST_CLOSING_LINE.match(line) or MYPY_CLOSING_LINE.match(line)
+            match = (
+                PYTEST_CLOSING_LINE.match(line) or MYPY_CLOSING_LINE.match(line)
+                or MKDOCS_CLOSING_LINE.match(line)
+            )
             if match:
                 closing = match.group(1)
         code = process.wait()
@@ -314,6 +324,23 @@ def run_mypy_leg() -> LegResult:
     return LegResult("mypy", "passed" if code == 0 else "failed", closing or f"exit {code}", seconds)
 
 
+def run_docs_leg() -> LegResult:
+    """Build the docs site strictly (a broken link or API reference fails it) into a
+    throw-away directory. Every page's examples run in the pytest legs (tests/test_docs.py)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="flywheel-site-") as site:
+        argv = [str(venv_python()), "-m", "mkdocs", "build", "--strict", "--site-dir", site]
+        say(f"leg docs: {' '.join(argv[1:])}")
+        started = time.monotonic()
+        env = dict(os.environ, PYTHONUNBUFFERED="1", NO_MKDOCS_2_WARNING="1")
+        code, closing, timed_out = run_streaming(argv, env, leg_timeout())
+    seconds = time.monotonic() - started
+    if timed_out:
+        return LegResult("docs", "failed", f"timed out after {leg_timeout():g}s", seconds)
+    return LegResult("docs", "passed" if code == 0 else "failed", closing or f"exit {code}", seconds)
+
+
 def print_summary(results: list[LegResult]) -> None:
     print(flush=True)
     say("summary")
@@ -323,10 +350,11 @@ def print_summary(results: list[LegResult]) -> None:
 
 
 # -- commands -----------------------------------------------------------------------------------
-def parse_test_args(args: list[str]) -> tuple[list[str], bool, list[str]]:
-    """Split dev.py's own options from pytest's: (server legs, run mypy, pytest args)."""
+def parse_test_args(args: list[str]) -> tuple[list[str], bool, bool, list[str]]:
+    """Split dev.py's own options from pytest's: (server legs, run mypy, build docs, pytest args)."""
     servers = list(SERVER_LEGS)
     mypy = True
+    docs = True
     pytest_args: list[str] = []
     position = 0
     while position < len(args):
@@ -344,17 +372,19 @@ def parse_test_args(args: list[str]) -> tuple[list[str], bool, list[str]]:
                 value = ""
             if value not in SERVER_LEGS:
                 raise SystemExit(f"dev.py test: --server takes one of {', '.join(SERVER_LEGS)}, not {value!r}")
-            servers, mypy = [value], False
+            servers, mypy, docs = [value], False, False
         elif arg == "--no-mypy":
             mypy = False
+        elif arg == "--no-docs":
+            docs = False
         else:
             pytest_args.append(arg)
         position += 1
-    return servers, mypy, pytest_args
+    return servers, mypy, docs, pytest_args
 
 
 def command_test(args: list[str]) -> int:
-    servers, mypy, pytest_args = parse_test_args(args)
+    servers, mypy, docs, pytest_args = parse_test_args(args)
     pytest_args = absolutize_paths(pytest_args, Path.cwd())
     ensure_project_installed(EXTRAS_FOR["test"])
     # Every install happens before the first leg, so the legs' output is not interleaved with it.
@@ -380,6 +410,8 @@ def command_test(args: list[str]) -> int:
         results.append(run_pytest_leg(server, pytest_args))
     if mypy:
         results.append(run_mypy_leg())
+    if docs:
+        results.append(run_docs_leg())
     print_summary(results)
     failed = [result.name for result in results if result.status == "failed"]
     if failed:

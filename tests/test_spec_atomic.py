@@ -110,14 +110,19 @@ def test_incr_starts_from_the_stored_value_last_seen(tables: Engine) -> None:
     item = Item("a", n=1)
     tables.save(item)
     item.n = 10
+    with pytest.raises(ValueError, match=r"Item\.n"):
+        item.incr_(n=1)  # an assignment and an increment cannot share one sync
+    item.refresh()
     item.incr_(n=1)
     assert item.n == 2  # the stored value as last seen, plus the delta
     item.sync()
     assert item.n == 2 and tables.get(Item, id="a").n == 2  # type: ignore[union-attr]
     item.incr_(n=5)
-    item.n = 100  # a plain assignment replaces the pending increment
+    with pytest.raises(ValueError, match=r"Item\.n"):
+        item.n = 100
+    assert item.n == 7
     item.sync()
-    assert tables.get(Item, id="a").n == 100  # type: ignore[union-attr]
+    assert tables.get(Item, id="a").n == 7  # type: ignore[union-attr]
 
 
 def test_incr_rejects_non_numbers(tables: Engine) -> None:

@@ -722,3 +722,22 @@ def test_type_equality_and_repr() -> None:
     assert SetType(int) != SetType(str)
     assert repr(SetType(date)) == 'SetType(DateType())'
     assert repr(StringType()) == 'StringType()'
+
+
+def test_aware_datetime_outside_the_utc_range_is_a_value_error() -> None:
+    # datetime(1, 1, 1) at UTC+1 is in year 0 in UTC: storable as a number, never loadable,
+    # so it is refused on assignment with a ValueError (not an OverflowError).
+    early = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=1)))
+    late = datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-2)))
+    for value in (early, late):
+        with pytest.raises(ValueError, match='outside the range of datetime'):
+            DateTimeType().coerce(value, False)
+        with pytest.raises(ValueError, match='outside the range of datetime'):
+            DateTimeType().coerce(value.isoformat(), True)
+    with pytest.raises(ValueError):
+        DateType().coerce(early, True)
+    # At the edges, but inside once converted: fine, and exact to the microsecond.
+    edge = datetime(1, 1, 1, 0, 59, 59, 999999, tzinfo=timezone(timedelta(hours=-1)))
+    dumped = DateTimeType().dump_attribute(DateTimeType().coerce(edge, False))
+    assert dumped == {'N': '-62135589600.000001'}
+    assert DateTimeType().load_attribute(dumped) == datetime(1, 1, 1, 1, 59, 59, 999999)

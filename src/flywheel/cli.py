@@ -5,7 +5,14 @@
     flywheel demo --endpoint URL       ... into a DynamoDB-compatible server you run
     flywheel demo --region us-east-1   ... into DynamoDB itself
 
-Errors print one line and exit with status 1; ``--debug`` shows the traceback instead.
+    flywheel schema create|drop|diff|migrate --models app.models --region eu-west-1
+                                       manage the tables of the models in a module
+    flywheel dump --models app.models --model Tweet tweets.jsonl --endpoint URL
+    flywheel load --models app.models --model Tweet tweets.jsonl --endpoint URL
+                                       copy a table to JSON lines and back (resumable)
+
+Errors print one line and exit with status 1 (2 for bad usage, 3 when ``schema diff --check``
+or ``schema migrate`` leave differences); ``--debug`` shows the traceback instead.
 """
 from __future__ import annotations
 
@@ -20,6 +27,7 @@ __all__ = ["build_parser", "main"]
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+EXIT_SCHEMA_DIFFERS = 3
 EXIT_INTERRUPTED = 130
 
 
@@ -111,6 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
     # For tests and quick looks: a few days of the month (a day, or a range such as 1-7).
     demo.add_argument("--days", type=_day_range, default=None, help=argparse.SUPPRESS)
     demo.set_defaults(handler=_run_demo)
+
+    from .cli_tables import add_table_commands
+
+    add_table_commands(commands, _endpoint)
     return parser
 
 
@@ -138,6 +150,9 @@ class _UsageError(Exception):
     """A combination of arguments that argparse cannot express."""
 
 
+UsageError = _UsageError  # for the subcommands of cli_tables
+
+
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     first, _, rest = text.partition("\n")
@@ -153,9 +168,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        handler(args)
+        status = handler(args)
     except _UsageError as exc:
-        parser.exit(EXIT_USAGE, f"{parser.prog} {args.command}: error: {exc}\n")
+        parser.exit(EXIT_USAGE, f"{parser.prog} {_command_name(args)}: error: {exc}\n")
     except KeyboardInterrupt:
         if args.debug:
             raise
@@ -164,9 +179,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if args.debug:
             raise
-        print(f"{parser.prog} {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"{parser.prog} {_command_name(args)}: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_ERROR
-    return 0
+    return status if isinstance(status, int) else 0
+
+
+def _command_name(args: argparse.Namespace) -> str:
+    subcommand = getattr(args, "schema_command", None)
+    return f"{args.command} {subcommand}" if subcommand else str(args.command)
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m flywheel.cli`

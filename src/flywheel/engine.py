@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence, TypeVar, ove
 from .connection import DynamoDBConnection
 from .expressions import Placeholders, attribute_absent
 from .query import Query, Scan
+from .schema_update import SchemaPlan, apply_plan, describe_ttl, plan_table
 
 if TYPE_CHECKING:  # pragma: no cover
     from .fields.conditions import Condition
@@ -57,6 +58,10 @@ class Engine:
     'overwrite'   overwrite=True   raise_on_conflict=False  raise_on_conflict=False
     'raise'       overwrite=False  raise_on_conflict=True   raise_on_conflict=True
     ============  ===============  =======================  =========================
+
+    One engine may be shared by many threads: it keeps no per-call state, and its
+    connection's botocore client is thread-safe. Model objects are not: give each thread
+    its own.
     """
 
     def __init__(
@@ -148,6 +153,20 @@ class Engine:
     def tablename(self, model: type["Model"]) -> str:
         return model.meta_.ddb_tablename(self.namespace)
 
+    def _throughput_overrides(
+        self, throughput: Mapping[str, Any] | None, caller: str
+    ) -> dict[str, Any]:
+        overrides = dict(throughput or {})
+        unknown = [name for name in overrides if name not in self.models]
+        if unknown:
+            raise ValueError(
+                f"{caller} throughput names unknown model(s) {unknown}; registered: "
+                f"{sorted(self.models)}"
+            )
+        for name, override in overrides.items():
+            self.models[name].meta_.check_throughput(override)
+        return overrides
+
     def create_schema(
         self, test: bool = False, throughput: Mapping[str, Any] | None = None
     ) -> list[str]:
@@ -155,41 +174,44 @@ class Engine:
 
         ``throughput`` overrides are keyed by model name:
         ``{'Tweet': {'read': 10, 'write': 2, 'ts-index': {'read': 3, 'write': 1}}}``.
+        With ``test`` nothing is created (a dry run). Otherwise this returns once every new
+        table and its indexes are ACTIVE, with its TTL (if declared) switched on.
         """
-        throughput = dict(throughput or {})
-        unknown = [name for name in throughput if name not in self.models]
-        if unknown:
-            raise ValueError(
-                f"create_schema throughput names unknown model(s) {unknown}; registered: "
-                f"{sorted(self.models)}"
-            )
+        overrides = self._throughput_overrides(throughput, "create_schema")
         connection = self._connection()
-        existing = connection.list_tables()
-        created = []
-        for name, model in self.models.items():
-            table = model.meta_.create_dynamo_schema(
-                connection,
-                tablenames=existing,
-                test=test,
-                wait=True,
-                throughput=throughput.get(name),
-                namespace=self.namespace,
-            )
-            if table is not None:
-                created.append(table)
-        return created
+        existing = set(connection.list_tables())
+        # Every request is built (and every override checked) before any table is created.
+        requests = [
+            (model.meta_, model.meta_.create_request(self.tablename(model), overrides.get(name)))
+            for name, model in self.models.items()
+            if not model.meta_.abstract and self.tablename(model) not in existing
+        ]
+        if not test:
+            # Create them all, then wait: the servers build tables in parallel.
+            for _meta, request in requests:
+                connection.create_table(request, wait=False)
+            for meta, request in requests:
+                connection.wait_until_active(request["TableName"])
+                meta.enable_ttl(connection, request["TableName"])
+        return [request["TableName"] for _meta, request in requests]
 
     def delete_schema(self, test: bool = False) -> list[str]:
-        """Drop the tables of the registered models; returns the names deleted."""
+        """Drop the tables of the registered models; returns the names deleted.
+
+        With ``test`` nothing is deleted (a dry run); otherwise this returns once they are gone.
+        """
         connection = self._connection()
         existing = connection.list_tables()
         deleted = []
         for model in self.models.values():
             table = model.meta_.delete_dynamo_schema(
-                connection, tablenames=existing, test=test, wait=True, namespace=self.namespace
+                connection, tablenames=existing, test=test, wait=False, namespace=self.namespace
             )
             if table is not None:
                 deleted.append(table)
+        if not test:
+            for table in deleted:
+                connection.wait_until_gone(table)
         return deleted
 
     def get_schema(self) -> list[dict[str, Any]]:
@@ -199,6 +221,37 @@ class Engine:
             for model in self.models.values()
             if not model.meta_.abstract
         ]
+
+    def update_schema(
+        self, test: bool = False, throughput: Mapping[str, Any] | None = None
+    ) -> SchemaPlan:
+        """Bring the live tables in line with the registered models, as far as DynamoDB can.
+
+        Compares each model with its table (DescribeTable, DescribeTimeToLive) and plans what
+        can be changed online: create a missing table or global index, change throughput or
+        billing mode, enable TTL or a stream. With ``test`` the plan is only returned;
+        otherwise its changes are applied in order, each waited for until the table is ACTIVE.
+        Differences that cannot be changed in place (key schema, local indexes, an index's
+        keys or projection) or that would delete something are left alone and listed in
+        ``plan.mismatches``; ``print(plan)`` gives a readable report. ``throughput`` is as for
+        :meth:`create_schema`.
+        """
+        overrides = self._throughput_overrides(throughput, "update_schema")
+        connection = self._connection()
+        plan = SchemaPlan()
+        for name, model in self.models.items():
+            meta = model.meta_
+            if meta.abstract:
+                continue
+            table = self.tablename(model)
+            description = connection.describe_table(table)
+            ttl = describe_ttl(connection, table) if description is not None else None
+            changes, mismatches = plan_table(meta, table, description, ttl, overrides.get(name))
+            plan.changes.extend(changes)
+            plan.mismatches.extend(mismatches)
+        if not test:
+            apply_plan(connection, plan)
+        return plan
 
     # -- queries --------------------------------------------------------------------------
     def query(self, model: type[M]) -> Query[M]:
@@ -311,14 +364,16 @@ class Engine:
                 else:
                     # Gone from the table: keep the values, but no longer claim it is stored,
                     # so a later sync writes every field as new.
-                    obj.__dict__["__cache__"] = None
+                    _forget_stored(obj)
                     obj.__dict__["__engine__"] = self
 
     def _loaded(self, obj: "Model", item: Item) -> None:
+        """The object now holds the whole stored item ``item``, nothing pending."""
         obj.set_item_(item)
         state = obj.__dict__
         state["__incrs__"] = {}
         state["__dirty__"] = set()
+        state["__seen__"] = None
         state["__engine__"] = self
         obj.post_load_(self)
 
@@ -337,31 +392,38 @@ class Engine:
         if overwrite and len(prepared) > 1:
             by_table: dict[str, list[dict[str, Any]]] = {}
             key_names: dict[str, Sequence[str]] = {}
-            for obj, table, _key, item in prepared:
+            # A key repeated in one call is written once, the last value winning; every
+            # object of that key then knows the stored item is the winner (for its checks).
+            winners: dict[tuple[str, tuple[Any, ...]], Item] = {}
+            for obj, table, key, item in prepared:
                 by_table.setdefault(table, []).append({"PutRequest": {"Item": item}})
                 key_names[table] = type(obj).meta_.key_names
+                winners[(table, key_identity(key))] = item
             for table, requests in by_table.items():
                 connection.batch_write(table, requests, key_names[table])
-        else:
-            for obj, table, _key, item in prepared:
-                request: dict[str, Any] = {"TableName": table, "Item": item}
-                if not overwrite:
-                    ph = Placeholders()
-                    request["ConditionExpression"] = attribute_absent(
-                        type(obj).meta_.hash_key.name, ph
-                    )
-                    ph.apply(request)
-                connection.call("PutItem", request)
-                self._saved(obj, item)
+            for obj, table, key, _item in prepared:
+                self._saved(obj, winners[(table, key_identity(key))])
             return
-        for obj, _table, _key, item in prepared:
+        # One conditional PutItem each (a batch cannot carry conditions): items before one
+        # whose key exists stay written.
+        for obj, table, _key, item in prepared:
+            request: dict[str, Any] = {"TableName": table, "Item": item}
+            if not overwrite:
+                ph = Placeholders()
+                request["ConditionExpression"] = attribute_absent(
+                    type(obj).meta_.hash_key.name, ph
+                )
+                ph.apply(request)
+            connection.call("PutItem", request)
             self._saved(obj, item)
 
     def _saved(self, obj: "Model", item: Item) -> None:
+        """The stored item is now exactly ``item``, nothing pending; post_save_ runs."""
         state = obj.__dict__
         state["__cache__"] = item
         state["__incrs__"] = {}
         state["__dirty__"] = set()
+        state["__seen__"] = None
         state["__engine__"] = self
         obj.post_save_()
 
@@ -372,7 +434,21 @@ class Engine:
         consistent: bool = False,
         constraints: "Iterable[Condition] | None" = None,
     ) -> None:
-        """Write what changed on each item, then load the stored item into it."""
+        """Write what changed on each item, then load the stored item into it.
+
+        One UpdateItem per item sends only what changed: SET for changed fields, REMOVE for
+        fields now None or empty, ADD / DELETE for ``incr_``, ``add_`` and ``remove_``; the
+        item it returns is loaded, so the object matches the database. An object with
+        nothing to write is refreshed (``consistent`` applies to that read). A set given
+        both ``add_`` and ``remove_`` takes a second UpdateItem for the removals, sent only
+        once the first succeeded (DynamoDB takes one action per attribute in an update).
+
+        With ``raise_on_conflict`` every written field must still hold the value the object
+        last saw (or be absent if it saw it absent) and every ``constraints`` condition must
+        hold, else :class:`~flywheel.CheckFailed` is raised, nothing of that item is written
+        and the object keeps its pending changes. Increments and set changes are atomic and
+        need no check. Items are written in order: items before a failing one stay written.
+        """
         objs = _as_list(items)
         if raise_on_conflict is None:
             raise_on_conflict = self.default_conflict in ("update", "raise")
@@ -385,13 +461,22 @@ class Engine:
         for obj in objs:
             obj.pre_save_(self)
             obj.validate_()
-            plans.append((obj, obj.sync_request_(raise_on_conflict, constraints)))
-        for obj, request in plans:
-            if request is None:
+            plans.append((obj, obj.sync_plan_(raise_on_conflict, constraints)))
+        for obj, plan in plans:
+            if plan.request is None:
                 self.refresh(obj, consistent=consistent)
                 continue
-            request["TableName"] = self.tablename(type(obj))
-            response = connection.call("UpdateItem", request)
+            table = self.tablename(type(obj))
+            response = connection.call("UpdateItem", {**plan.request, "TableName": table})
+            if plan.deferred_removals:
+                # The first update landed: load it, then send the removals on their own. If
+                # that fails, the object is left holding the stored item with the removals
+                # still pending, so a later sync() finishes the job.
+                self._loaded(obj, response.get("Attributes") or {})
+                obj.remove_(**plan.deferred_removals)
+                follow_up = obj.sync_plan_(False).request
+                assert follow_up is not None  # it holds the DELETE of every removal
+                response = connection.call("UpdateItem", {**follow_up, "TableName": table})
             self._saved(obj, {})
             self._loaded(obj, response.get("Attributes") or {})
 
@@ -416,7 +501,7 @@ class Engine:
                         request["ConditionExpression"] = condition
                     ph.apply(request)
                 connection.call("DeleteItem", request)
-                obj.__dict__["__cache__"] = None
+                _forget_stored(obj)
             return
         by_table: dict[str, list[dict[str, Any]]] = {}
         key_names: dict[str, Sequence[str]] = {}
@@ -427,7 +512,7 @@ class Engine:
         for table, requests in by_table.items():
             connection.batch_write(table, requests, key_names[table])
         for obj in objs:
-            obj.__dict__["__cache__"] = None
+            _forget_stored(obj)
 
     def delete_key(
         self, model: type["Model"], pkeys: Iterable[Any] | None = None, **kwargs: Any
@@ -457,6 +542,12 @@ class Engine:
         return len(distinct)
 
     delete_keys = delete_key
+
+
+def _forget_stored(obj: "Model") -> None:
+    """The item is gone: the object is as if never stored (a later sync writes it anew)."""
+    obj.__dict__["__cache__"] = None
+    obj.__dict__["__seen__"] = None
 
 
 def _key_part(item: Item, model: type["Model"]) -> Item:

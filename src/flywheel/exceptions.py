@@ -10,6 +10,17 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 
+def restate(exc: Exception, message: str) -> Exception:
+    """A TypeError or ValueError (as ``exc`` is one or the other) carrying ``message``.
+
+    Used to add the model and field to an error raised while converting a value: building
+    ``type(exc)(message)`` would fail for error classes whose constructor takes other
+    arguments (UnicodeDecodeError, json.JSONDecodeError...). Raise it ``from exc`` so the
+    original stays in the traceback.
+    """
+    return TypeError(message) if isinstance(exc, TypeError) else ValueError(message)
+
+
 class DynamoDBError(Exception):
     """An error answered by DynamoDB (or a failure to reach it).
 
@@ -101,6 +112,7 @@ class TableWaitTimeout(DynamoDBError):
 
 
 __all__ = [
+    "restate",
     "DynamoDBError",
     "CheckFailed",
     "ConditionalCheckFailedException",

@@ -393,6 +393,14 @@ class UpdateBuilder:
         self._clauses["SET"].append(f"{placeholder} = {self._ph.value(av)}")
         return self
 
+    def set_if_absent(self, name: str, av: AttributeValue) -> UpdateBuilder:
+        """``SET #n = if_not_exists(#n, :v)`` — writes only where the attribute is absent."""
+        placeholder = self._claim(name, "SET")
+        self._clauses["SET"].append(
+            f"{placeholder} = if_not_exists({placeholder}, {self._ph.value(av)})"
+        )
+        return self
+
     def remove(self, name: str) -> UpdateBuilder:
         """``REMOVE #n``."""
         self._clauses["REMOVE"].append(self._claim(name, "REMOVE"))

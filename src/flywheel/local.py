@@ -61,6 +61,43 @@ _CHECKOUT_ROOT = Path(__file__).resolve().parents[2]
 log = logging.getLogger("flywheel.local")
 
 
+def _serialised_moto_server(base: Any) -> Any:
+    """ThreadedMotoServer answering one request at a time.
+
+    moto's backends are not thread-safe: with requests served concurrently, racing UpdateItem
+    calls (ADD, or a conditional SET) lose writes that DynamoDB would keep, which would make
+    flywheel's atomic increments and conflict checks look broken on the embedded server. A
+    lock around moto's WSGI app gives the atomicity DynamoDB guarantees per item. If moto's
+    internals ever change shape, fall back to the plain server.
+    """
+    try:
+        from moto import server as moto_server
+
+        dispatcher = moto_server.DomainDispatcherApplication
+        backend_app = moto_server.create_backend_app
+        make_server = getattr(moto_server, "make_server")  # werkzeug's, re-exported by moto
+        handler = moto_server.MotoRequestHandler
+    except (ImportError, AttributeError):  # pragma: no cover - depends on moto's version
+        return base
+
+    class SerialisedMotoServer(base):
+        def _server_entry(self) -> None:
+            app = dispatcher(backend_app)
+            lock = threading.Lock()
+
+            def serialised(environ: Any, start_response: Any) -> Any:
+                with lock:  # the body is produced inside the lock too
+                    return list(app(environ, start_response))
+
+            self._server = make_server(
+                self._ip_address, self._port, serialised, True, request_handler=handler
+            )
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    return SerialisedMotoServer
+
+
 class LocalServerError(RuntimeError):
     """A local server could not be found, started or stopped."""
 
@@ -247,7 +284,9 @@ class LocalServer:
             werkzeug_log = logging.getLogger("werkzeug")
             if werkzeug_log.level == logging.NOTSET:
                 werkzeug_log.setLevel(logging.WARNING)
-        server = ThreadedMotoServer(ip_address=self.host, port=port, verbose=False)
+        server = _serialised_moto_server(ThreadedMotoServer)(
+            ip_address=self.host, port=port, verbose=False
+        )
         server.start()
         self._moto = server
         self._port = int(server.get_host_and_port()[1])

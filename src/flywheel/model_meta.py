@@ -1,10 +1,12 @@
 """Model metadata and metaclass: the declared fields, keys, indexes and table schema."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
+from . import schema
 from .fields import Composite, Field
-from .fields.indexes import ALL, GlobalIndex, Projection
+from .fields.indexes import ALL, PROVISIONED, GlobalIndex, Projection
 
 if TYPE_CHECKING:  # pragma: no cover
     from .connection import DynamoDBConnection
@@ -52,7 +54,7 @@ class Ordering:
 
     def __init__(
         self,
-        meta: "ModelMetadata",
+        meta: ModelMetadata,
         hash_key: Field,
         range_key: Field | None = None,
         index_name: str | None = None,
@@ -95,14 +97,28 @@ class Ordering:
 class ModelMetadata:
     """Container for a model's metadata: fields, keys, indexes, throughput, table name."""
 
-    def __init__(self, model: type["Model"]) -> None:
+    def __init__(self, model: type[Model]) -> None:
         self.model = model
         metadata = merge_metadata(model)
         self.metadata = metadata
         self.name: str = metadata.get("_name", model.__name__)
         self.abstract_: bool = bool(metadata.get("_abstract", False))
-        self.throughput: dict[str, int] = dict(metadata.get("throughput", DEFAULT_THROUGHPUT))
-        self.global_indexes: list[GlobalIndex] = list(metadata.get("global_indexes", []))
+        # Read leniently here; schema.validate_declaration judges the values once the fields
+        # are bound, so its errors can name them.
+        declared_throughput = metadata.get("throughput")
+        self.throughput: dict[str, int] = dict(DEFAULT_THROUGHPUT)
+        if isinstance(declared_throughput, Mapping):
+            self.throughput.update(declared_throughput)
+        indexes = metadata.get("global_indexes") or []
+        self.global_indexes: list[GlobalIndex] = (
+            list(indexes) if isinstance(indexes, (list, tuple)) else [indexes]
+        )
+        #: 'PROVISIONED' (the default) or 'PAY_PER_REQUEST'
+        self.billing_mode: str = metadata.get("billing_mode") or PROVISIONED
+        #: the field whose epoch seconds expire an item (DynamoDB TTL), or None
+        self.ttl_attribute: str | None = metadata.get("ttl") or None
+        #: the view type of the table's stream ('NEW_AND_OLD_IMAGES'...), or None for no stream
+        self.stream_view_type: str | None = metadata.get("stream") or None
         self.fields: dict[str, Field] = {}
         for klass in reversed(model.__mro__):
             for attr, value in klass.__dict__.items():
@@ -149,6 +165,9 @@ class ModelMetadata:
                         raise self._fail(
                             f"composite field {field.name!r} names unknown field {sub!r}"
                         )
+        for field in self.fields.values():
+            if field.hash_key and field.range_key:
+                raise self._fail(f"field {field.name!r} cannot be both the hash_key and the range_key")
         hash_keys = [f for f in self.fields.values() if f.hash_key]
         range_keys = [f for f in self.fields.values() if f.range_key]
         if self.abstract and not hash_keys:
@@ -177,6 +196,7 @@ class ModelMetadata:
         self.mutable_fields = tuple(n for n, f in self.fields.items() if f.is_mutable)
         self.composites = tuple(f for f in self.fields.values() if isinstance(f, Composite))
         self._build_orderings()
+        schema.validate_declaration(self)
 
     def _leaves(self, field: Composite) -> set[str]:
         leaves: set[str] = set()
@@ -217,7 +237,10 @@ class ModelMetadata:
                 "have a range_key"
             )
         if len(local) > MAX_LOCAL_INDEXES:
-            raise self._fail(f"at most {MAX_LOCAL_INDEXES} local indexes, found {len(local)}")
+            raise self._fail(
+                f"DynamoDB allows at most {MAX_LOCAL_INDEXES} local indexes, found {len(local)}: "
+                + ", ".join(f"{f.index!r} on field {f.name!r}" for f in local)
+            )
         for field in local:
             if field.hash_key or field.range_key:
                 raise self._fail(
@@ -225,29 +248,31 @@ class ModelMetadata:
                     f"{field.index!r}"
                 )
             if field.index in index_names:
-                raise self._fail(f"index name {field.index!r} is used twice")
+                raise self._fail(
+                    f"index name {field.index!r} is used twice (again by field {field.name!r})"
+                )
             index_names.add(str(field.index))
             self.orderings.append(
                 Ordering(self, self.hash_key, field, field.index, False, field.projection)
             )
         if len(self.global_indexes) > MAX_GLOBAL_INDEXES:
             raise self._fail(
-                f"at most {MAX_GLOBAL_INDEXES} global indexes, found {len(self.global_indexes)}"
+                f"DynamoDB allows at most {MAX_GLOBAL_INDEXES} global indexes, found "
+                f"{len(self.global_indexes)}: {[getattr(g, 'name', g) for g in self.global_indexes]}"
             )
         for gindex in self.global_indexes:
             if not isinstance(gindex, GlobalIndex):
                 raise self._fail(f"global_indexes must hold GlobalIndex objects, got {gindex!r}")
             if gindex.name in index_names:
-                raise self._fail(f"index name {gindex.name!r} is used twice")
+                raise self._fail(
+                    f"index name {gindex.name!r} is used twice (again by a global index)"
+                )
             index_names.add(gindex.name)
             for role, name in (("hash key", gindex.hash_key), ("range key", gindex.range_key)):
                 if name is not None and name not in self.fields:
                     raise self._fail(
                         f"global index {gindex.name!r} {role} {name!r} is not a declared field"
                     )
-            for name in gindex.projection.includes:
-                if not isinstance(name, str):
-                    raise self._fail(f"global index {gindex.name!r} includes {name!r}")
             hash_field = self.fields[gindex.hash_key]
             range_field = self.fields[gindex.range_key] if gindex.range_key else None
             self.orderings.append(
@@ -295,7 +320,7 @@ class ModelMetadata:
 
     def _key_value_from_scope(self, field: Field, scope: Mapping[str, Any]) -> Any:
         if field.name in scope:
-            return field.coerce(scope[field.name], True)
+            return field.coerce(scope[field.name])
         if isinstance(field, Composite):
             needed = field.can_resolve(scope.keys())
             if needed:
@@ -370,57 +395,39 @@ class ModelMetadata:
         """The DynamoDB table name: namespace parts joined with '-', then the model name."""
         return namespace_prefix(namespace) + self.name
 
-    def _attribute_definitions(self) -> list[dict[str, str]]:
-        names: dict[str, str] = {}
-        for ordering in self.orderings:
-            for field in (ordering.hash_key, ordering.range_key):
-                if field is not None:
-                    ddb_type = field.ddb_data_type
-                    if ddb_type not in ("S", "N", "B"):
-                        raise self._fail(
-                            f"key field {field.name!r} has type {ddb_type}; keys must be "
-                            "strings, numbers or binary"
-                        )
-                    names[field.name] = ddb_type
-        return [{"AttributeName": n, "AttributeType": t} for n, t in names.items()]
-
     def create_request(
         self, tablename: str, throughput: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
-        """The CreateTable request for this model's table."""
-        throughput = dict(throughput or {})
-        read = int(throughput.get("read", self.throughput.get("read", 5)))
-        write = int(throughput.get("write", self.throughput.get("write", 5)))
-        keys = [{"AttributeName": self.hash_key.name, "KeyType": "HASH"}]
-        if self.range_key is not None:
-            keys.append({"AttributeName": self.range_key.name, "KeyType": "RANGE"})
-        request: dict[str, Any] = {
-            "TableName": tablename,
-            "KeySchema": keys,
-            "AttributeDefinitions": self._attribute_definitions(),
-            "ProvisionedThroughput": {"ReadCapacityUnits": read, "WriteCapacityUnits": write},
-        }
-        local = [
-            f.get_ddb_index(self.hash_key.name) for f in self.fields.values() if f.index is not None
-        ]
-        if local:
-            request["LocalSecondaryIndexes"] = local
-        if self.global_indexes:
-            request["GlobalSecondaryIndexes"] = [
-                g.get_ddb_index(throughput=throughput.get(g.name)) for g in self.global_indexes
-            ]
-        return request
+        """The CreateTable request for this model's table (see schema.create_table_request)."""
+        return schema.create_table_request(self, tablename, throughput)
+
+    def check_throughput(self, override: Mapping[str, Any]) -> None:
+        """ValueError unless a throughput override fits: 'read', 'write', global index names."""
+        schema.check_throughput_override(self, override)
+
+    def enable_ttl(self, connection: DynamoDBConnection, tablename: str) -> bool:
+        """Switch on the model's TTL for an ACTIVE table; False when the model declares none."""
+        request = schema.ttl_request(self, tablename)
+        if request is None:
+            return False
+        connection.call("UpdateTimeToLive", request)
+        return True
 
     def create_dynamo_schema(
         self,
-        connection: "DynamoDBConnection",
+        connection: DynamoDBConnection,
         tablenames: Iterable[str] | None = None,
         test: bool = False,
         wait: bool = False,
         throughput: Mapping[str, Any] | None = None,
         namespace: Sequence[str] | str | None = (),
     ) -> str | None:
-        """Create this model's table unless it exists; returns its name, or None."""
+        """Create this model's table unless it exists; returns its name, or None.
+
+        ``tablenames`` lists the tables known to exist (DescribeTable is asked otherwise).
+        With ``test`` nothing is created. A model with a TTL waits for the table even without
+        ``wait``, since DynamoDB sets a TTL only on an ACTIVE table.
+        """
         if self.abstract:
             return None
         tablename = self.ddb_tablename(namespace)
@@ -432,12 +439,13 @@ class ModelMetadata:
             return None
         request = self.create_request(tablename, throughput)
         if not test:
-            connection.create_table(request, wait=wait)
+            connection.create_table(request, wait=wait or self.ttl_attribute is not None)
+            self.enable_ttl(connection, tablename)
         return tablename
 
     def delete_dynamo_schema(
         self,
-        connection: "DynamoDBConnection",
+        connection: DynamoDBConnection,
         tablenames: Iterable[str] | None = None,
         test: bool = False,
         wait: bool = False,

@@ -7,11 +7,16 @@ Each instance keeps all of its state in its ``__dict__``:
 - ``__cache__``: the stored item as last seen (AttributeValues), None if never persisted;
 - ``__incrs__``: pending atomic changes, name -> number delta or :class:`SetDelta`;
 - ``__dirty__``: names marked dirty by hand (``mark_dirty_``), written even if unchanged;
-- ``__engine__``: the engine that last saved or loaded the object.
+- ``__engine__``: the engine that last saved or loaded the object;
+- ``__seen__``: None when ``__cache__`` is the whole stored item (or the object was never
+  stored), else the names of the attributes it was loaded with (an index's projection):
+  only those are known to be absent when the cache lacks them.
 
 What ``sync`` sends is derived from this (:mod:`flywheel.sync_plan` builds it): every
 attribute whose current AttributeValue differs from the cached one is written, which also
 catches in-place changes to dicts, lists and sets.
+
+An object is not safe to share between threads; an Engine is (it keeps no per-call state).
 """
 from __future__ import annotations
 
@@ -19,10 +24,18 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator, Mapping
 
+from .exceptions import restate
 from .fields import Field
 from .fields.types import dump_natural, load_natural
-from .model_meta import ModelMetadata, ModelMetaclass
-from .sync_plan import SetDelta, delete_condition, plan_update, values_equal
+from .model_meta import ModelMetaclass, ModelMetadata
+from .sync_plan import (
+    SetDelta,
+    SyncPlan,
+    delete_condition,
+    plan_sync,
+    plan_update,
+    values_equal,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import Engine
@@ -57,6 +70,7 @@ class Model(metaclass=ModelMetaclass):
         state["__incrs__"] = {}
         state["__dirty__"] = set()
         state["__engine__"] = None
+        state["__seen__"] = None
         return obj
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -164,7 +178,55 @@ class Model(metaclass=ModelMetaclass):
 
     def mark_dirty_(self, name: str) -> None:
         """Write ``name`` at the next sync even if it looks unchanged."""
+        if name in self.__dict__["__incrs__"]:
+            raise ValueError(
+                f"{type(self).__name__}.{name} has a pending incr_/add_/remove_; it cannot also "
+                "be written whole in the same sync"
+            )
         self.__dict__["__dirty__"].add(name)
+
+    def _check_pending_increments(self) -> None:
+        """Refuse a sync where an attribute with a pending incr_ was assigned since (declared
+        fields refuse that at once; undeclared attributes have no descriptor to ask)."""
+        state = self.__dict__
+        for name, delta in state["__incrs__"].items():
+            if isinstance(delta, SetDelta):
+                continue
+            base = self.cached_(name)
+            expected = _add_numbers(0 if base is None else base, delta)
+            current = state.get(name)
+            if (
+                isinstance(current, bool)
+                or not isinstance(current, _NUMBERS)
+                or not values_equal(dump_natural(current), dump_natural(expected))
+            ):
+                raise ValueError(
+                    f"{type(self).__name__}.{name} has a pending incr_ (to {expected!r}) but was "
+                    f"assigned {current!r}; an assignment and an atomic update cannot share one "
+                    "sync: sync between them, or refresh() to drop the pending change"
+                )
+
+    def _refuse_pending_assignment(self, name: str, method: str) -> None:
+        """An atomic update cannot share a sync with an assignment to the same field (the
+        update would send one and silently drop the other): ValueError, object unchanged."""
+        state = self.__dict__
+        if name in state["__incrs__"]:
+            return
+        field = self.meta_.fields.get(name)
+        current = self.ddb_dump_field_(name)
+        cache = state.get("__cache__")
+        if cache is not None:
+            baseline = cache.get(name)
+        elif field is not None and not field.composite:
+            baseline = field.ddb_dump(field.default)
+        else:
+            baseline = None
+        if name in state["__dirty__"] or not values_equal(current, baseline):
+            raise ValueError(
+                f"{type(self).__name__}.{name} was assigned ({state.get(name)!r}) since it was "
+                f"last synced; {method} cannot be mixed with an assignment in one sync: sync "
+                "the assignment first, or refresh() to drop it"
+            )
 
     # -- atomic changes -------------------------------------------------------------------
     def incr_(self, **kwargs: Any) -> None:
@@ -193,6 +255,7 @@ class Model(metaclass=ModelMetaclass):
             pending = incrs.get(name, 0)
             if isinstance(pending, SetDelta):
                 raise TypeError(f"{label} has a pending set change; sync it first")
+            self._refuse_pending_assignment(name, "incr_")
             base = self.cached_(name)
             if base is None:
                 base = 0
@@ -206,7 +269,12 @@ class Model(metaclass=ModelMetaclass):
             incrs[name] = total
 
     def add_(self, **kwargs: Any) -> None:
-        """Atomically add values to sets at the next sync: ``tweet.add_(tags={'a', 'b'})``."""
+        """Atomically add values to sets at the next sync: ``tweet.add_(tags={'a', 'b'})``.
+
+        The local set changes at once: the stored set as last seen plus (or, for
+        ``remove_``, minus) every pending change. A set given both ``add_`` and ``remove_``
+        before one sync is written by two updates (additions, then removals).
+        """
         self.mutate_("ADD", **kwargs)
 
     def remove_(self, **kwargs: Any) -> None:
@@ -236,21 +304,15 @@ class Model(metaclass=ModelMetaclass):
             pending = incrs.get(name)
             if pending is not None and not isinstance(pending, SetDelta):
                 raise TypeError(f"{label} has a pending increment; sync it first")
+            self._refuse_pending_assignment(name, "add_" if action == "ADD" else "remove_")
             delta = SetDelta()
             if pending is not None:
                 delta.additions, delta.removals = set(pending.additions), set(pending.removals)
             delta.add(action, values)
-            if delta.additions and delta.removals:
-                # DynamoDB takes one action per attribute in an update: refuse it now, while
-                # the object is still as it was, rather than at sync time.
-                raise ValueError(
-                    f"{label}: cannot add {sorted(delta.additions, key=repr)!r} and remove "
-                    f"{sorted(delta.removals, key=repr)!r} in one sync; sync between add_ and "
-                    "remove_"
-                )
             incrs[name] = delta
-            base = set(current or ())
-            state[name] = (base | values) if action == "ADD" else (base - values)
+            # Like incr_: the stored set as last seen, changed by every pending delta.
+            base = self.cached_(name)
+            state[name] = delta.merge(base if isinstance(base, (set, frozenset)) else None)
 
     # -- dumping --------------------------------------------------------------------------
     def ddb_dump_field_(self, name: str) -> dict[str, Any] | None:
@@ -268,36 +330,57 @@ class Model(metaclass=ModelMetaclass):
         """The whole item as AttributeValues (absent attributes left out)."""
         item: Item = {}
         state = self.__dict__
-        for name, field in self.meta_.fields.items():
+        fields = self.meta_.fields
+        for name, field in fields.items():
             value = field.resolve(self) if field.composite else state.get(name)
             if value is not None:
                 av = field.ddb_dump(value)
                 if av is not None:
                     item[name] = av
         for name, value in state.items():
-            if value is not None and _is_undeclared(self, name):
+            # the cheap dict test first: most of the state is declared fields (hot path)
+            if value is not None and name not in fields and _is_undeclared(self, name):
                 av = _dump_undeclared(self, name, value)
                 if av is not None:
                     item[name] = av
         return item
 
     def validate_(self) -> None:
-        """Run every field's ``check=``; ValueError names the field that fails."""
+        """Run every field's ``check=``; ValueError names the field that fails. Also refuses
+        an empty string or binary value on an index key, which DynamoDB rejects."""
         for field in self.meta_.fields.values():
             if field.check is not None:
                 value = field.__get__(self)
                 if value is not None:
                     field.validate(value)
+        for ordering in self.meta_.orderings[1:]:
+            for key in (ordering.hash_key, ordering.range_key):
+                if key is not None and key.ddb_dump(key.__get__(self)) in _EMPTY_VALUES:
+                    raise ValueError(
+                        f"{key.qualname}: a key of {ordering.describe()} needs a non-empty "
+                        f"value, got {key.__get__(self)!r}"
+                    )
 
     # -- loading --------------------------------------------------------------------------
     @classmethod
-    def ddb_load_(cls, engine: "Engine | None", data: Mapping[str, Any]) -> "Model":
-        """Build an object from an item in DynamoDB's JSON form (``{'id': {'S': 'a'}}``)."""
+    def ddb_load_(
+        cls,
+        engine: "Engine | None",
+        data: Mapping[str, Any],
+        attributes: Iterable[str] | None = None,
+    ) -> "Model":
+        """Build an object from an item in DynamoDB's JSON form (``{'id': {'S': 'a'}}``).
+
+        ``attributes`` names what the item was read with when that is not the whole item
+        (the projection of a KEYS_ONLY or INCLUDE index): the attributes outside it are
+        unknown, not absent, so a safe sync writing one does not expect it absent.
+        """
         obj = object.__new__(cls)
         state = obj.__dict__
         state["__incrs__"] = {}
         state["__dirty__"] = set()
         obj.set_item_(dict(data))
+        state["__seen__"] = None if attributes is None else frozenset(attributes) | set(data)
         state["__engine__"] = engine
         obj.post_load_(engine)
         return obj
@@ -314,7 +397,8 @@ class Model(metaclass=ModelMetaclass):
                 state.pop(name, None)
             else:
                 state[name] = set() if field.is_set else None
-        for name in [n for n in state if _is_undeclared(self, n) and n not in item]:
+        # cheap dict tests first: this runs for every item loaded (hot path)
+        for name in [n for n in state if n not in fields and n not in item and _is_undeclared(self, n)]:
             del state[name]
         for name, av in item.items():
             if name not in fields:
@@ -341,6 +425,7 @@ class Model(metaclass=ModelMetaclass):
         state["__cache__"] = self.ddb_dump_()
         state["__incrs__"] = {}
         state["__dirty__"] = set()
+        state["__seen__"] = None
         state["__engine__"] = engine
         self.post_load_(engine)
 
@@ -363,6 +448,14 @@ class Model(metaclass=ModelMetaclass):
         """The UpdateItem request (without TableName) that writes what changed, or None when
         a sync has nothing to write or check (see :func:`flywheel.sync_plan.plan_update`)."""
         return plan_update(self, raise_on_conflict, constraints)
+
+    def sync_plan_(
+        self,
+        raise_on_conflict: bool,
+        constraints: "Iterable[Condition] | None" = None,
+    ) -> SyncPlan:
+        """Every request a sync sends (see :func:`flywheel.sync_plan.plan_sync`)."""
+        return plan_sync(self, raise_on_conflict, constraints)
 
     def delete_condition_(self, ph: "Placeholders") -> str:
         """ConditionExpression for a delete that must find the item as last seen."""
@@ -399,6 +492,10 @@ class Model(metaclass=ModelMetaclass):
         self._engine("delete").delete(self, raise_on_conflict=raise_on_conflict)
 
 
+# DynamoDB refuses these on a key attribute of the table or of an index.
+_EMPTY_VALUES = ({"S": ""}, {"B": b""})
+
+
 def _is_undeclared(obj: Model, name: str) -> bool:
     return (
         not name.startswith("_")
@@ -411,7 +508,7 @@ def _dump_undeclared(obj: Model, name: str, value: Any) -> dict[str, Any] | None
     try:
         return dump_natural(value)
     except (TypeError, ValueError) as exc:
-        raise type(exc)(f"{type(obj).__name__}.{name}: {exc} (value {value!r})") from None
+        raise restate(exc, f"{type(obj).__name__}.{name}: {exc} (value {value!r})") from exc
 
 
 _NUMBERS = (int, float, Decimal)

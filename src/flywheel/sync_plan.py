@@ -4,10 +4,22 @@ Everything here is derived from the object's state (see :mod:`flywheel.models`):
 attribute is written when its current AttributeValue differs from the cached one (or it was
 marked dirty), pending increments become ADD and pending set deltas ADD / DELETE. Nothing
 here talks to DynamoDB; the Engine sends what these functions build.
+
+Conflict checks compare against what the object *saw*: the cached item, and — for objects
+loaded whole, or never loaded — the absence of every attribute the cache lacks. An object
+loaded from a KEYS_ONLY or INCLUDE index saw only the projected attributes (``__seen__``);
+an attribute it never saw is written without a check, since there is nothing to compare.
+
+DynamoDB takes one action per attribute in an update, so a set given both ``add_`` and
+``remove_`` before one sync cannot be changed by one UpdateItem. The plan then ADDs in its
+request and leaves the removals to a second, unconditional UpdateItem (``deferred_removals``)
+that the Engine sends once the first succeeded: each step is atomic, the pair is not.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +37,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from .fields.conditions import Condition
     from .models import Model
 
-__all__ = ["NO_OP_ATTRIBUTE", "SetDelta", "delete_condition", "plan_update", "values_equal"]
+__all__ = [
+    "NO_OP_ATTRIBUTE",
+    "SetDelta",
+    "SyncPlan",
+    "delete_condition",
+    "plan_sync",
+    "plan_update",
+    "values_equal",
+]
 
 Item = dict[str, dict[str, Any]]
 
@@ -98,19 +118,44 @@ def _number_text(value: Any) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
+@dataclass
+class SyncPlan:
+    """What a sync of one object sends.
+
+    ``request`` is the UpdateItem (without TableName), or None when nothing changed on a
+    persisted object and there is nothing to check (the sync is then a refresh).
+    ``deferred_removals`` maps set attributes to the members to DELETE in a second update,
+    sent after ``request`` succeeded (the sets that were given both add_ and remove_).
+    """
+
+    request: dict[str, Any] | None
+    deferred_removals: dict[str, set[Any]] = dataclass_field(default_factory=dict)
+
+
 def plan_update(
     obj: Model,
     raise_on_conflict: bool,
     constraints: Iterable[Condition] | None = None,
 ) -> dict[str, Any] | None:
+    """The first (usually the only) UpdateItem of :func:`plan_sync`."""
+    return plan_sync(obj, raise_on_conflict, constraints).request
+
+
+def plan_sync(
+    obj: Model,
+    raise_on_conflict: bool,
+    constraints: Iterable[Condition] | None = None,
+) -> SyncPlan:
     """The UpdateItem request (without TableName) that writes what changed on ``obj``, or
     None when nothing changed on a persisted object and there is nothing to check (sync is
-    then a refresh).
+    then a refresh); and the set removals left to a second request.
 
     Changed attributes are SET (or REMOVEd when now absent); pending increments and set
     deltas become ADD / DELETE. With ``raise_on_conflict`` each written attribute must still
     hold the value the object last saw (or be absent if it saw none) and every constraint
-    must hold. Writing or incrementing a part of a composite forces that check, and then an
+    must hold. On an object never stored, a field still holding its (non-None) default is
+    written with ``if_not_exists``: it fills in a missing attribute of an existing item,
+    never overwrites one, and so needs no check. Writing or incrementing a part of a composite forces that check, and then an
     incremented part must also be unchanged, so the composite stays consistent with it.
     """
     model = type(obj)
@@ -124,12 +169,14 @@ def plan_update(
         raise ValueError(
             f"{model.__name__}: sync(constraints=...) needs raise_on_conflict=True"
         )
+    obj._check_pending_increments()
     current = obj.ddb_dump_()
     ph = Placeholders()
     update = UpdateBuilder(ph)
     written: list[str] = []
     key_names = meta.key_names
     names = list(current) + [name for name in cache if name not in current]
+    defaults = _untouched_defaults(obj, current) if state.get("__cache__") is None else {}
     for name in names:
         if name in key_names or name in incrs:
             continue
@@ -137,13 +184,22 @@ def plan_update(
         if name in dirty or not values_equal(new, cache.get(name)):
             if new is None:
                 update.remove(name)
+            elif name in defaults:
+                update.set_if_absent(name, new)
+                continue  # never overwrites: nothing to check
             else:
                 update.set(name, new)
             written.append(name)
     incremented: list[str] = []
+    deferred: dict[str, set[Any]] = {}
     for name, delta in incrs.items():
         if isinstance(delta, SetDelta):
-            _plan_set_delta(obj, name, delta, update)
+            _check_set_unchanged_since_delta(obj, name, delta)
+            if delta.additions and delta.removals:
+                deferred[name] = set(delta.removals)
+                _plan_set_delta(obj, name, delta.additions, set(), update)
+            else:
+                _plan_set_delta(obj, name, delta.additions, delta.removals, update)
         elif delta != 0:
             update.add(name, {"N": _number_text(delta)})
             incremented.append(name)
@@ -153,13 +209,18 @@ def plan_update(
         raise_on_conflict = True
     if not len(update):
         if cache and not constraints:
-            return None
+            return SyncPlan(None)
         update.remove(NO_OP_ATTRIBUTE)
     checks: list[str] = []
     if raise_on_conflict:
+        seen = state.get("__seen__")
         guarded = written + [name for name in incremented if name in composite_parts]
         for name in guarded:
             old = cache.get(name)
+            if old is None and seen is not None and name not in seen:
+                continue  # never loaded (not in the index's projection): nothing to compare
+            # Strictly what it saw: accepting "already holds the value written" too would let
+            # two read-modify-writes from one stale read both pass (a lost update).
             checks.append(
                 attribute_absent(name, ph) if old is None else attribute_equals(name, old, ph)
             )
@@ -174,18 +235,47 @@ def plan_update(
     }
     if checks:
         request["ConditionExpression"] = join_conditions(checks, "AND")
-    return ph.apply(request)
+    return SyncPlan(ph.apply(request), deferred)
 
 
-def _plan_set_delta(obj: Model, name: str, delta: SetDelta, update: UpdateBuilder) -> None:
-    label = f"{type(obj).__name__}.{name}"
-    if delta.additions and delta.removals:
-        raise ValueError(
-            f"{label}: add_ and remove_ on the same set need separate syncs (DynamoDB takes "
-            "one action per attribute in an update)"
+def _untouched_defaults(obj: Model, current: Item) -> set[str]:
+    """Declared fields of a never-stored object that hold their non-None default."""
+    found = set()
+    for name, field in obj.meta_.fields.items():
+        av = current.get(name)
+        untouched = av is not None and not field.composite and name not in obj.__dict__["__dirty__"]
+        if untouched and values_equal(av, field.ddb_dump(field.default)):
+            found.add(name)
+    return found
+
+
+def _check_set_unchanged_since_delta(obj: Model, name: str, delta: SetDelta) -> None:
+    """A set changed in place after add_/remove_ would lose that change (the sync sends the
+    delta, not the set): refuse it, as mixing an assignment with an atomic update."""
+    current = obj.__dict__.get(name)
+    if current is None:
+        current = set()
+    if not isinstance(current, (set, frozenset)):
+        raise ValueError(  # noqa: TRY004 - an assignment mixed in, not a wrong argument
+            f"{type(obj).__name__}.{name} has a pending add_/remove_ but now holds "
+            f"{current!r}; an assignment and an atomic update cannot share one sync"
         )
+    base = obj.cached_(name)
+    expected = delta.merge(base if isinstance(base, (set, frozenset)) else None)
+    if set(current) != expected:
+        raise ValueError(
+            f"{type(obj).__name__}.{name} was changed in place after add_/remove_ (holds "
+            f"{set(current)!r}, the pending change makes {expected!r}); an assignment and an "
+            "atomic update cannot share one sync: sync between them, or refresh() to drop "
+            "the pending change"
+        )
+
+
+def _plan_set_delta(
+    obj: Model, name: str, additions: set[Any], removals: set[Any], update: UpdateBuilder
+) -> None:
     field = obj.meta_.fields.get(name)
-    for action, values in (("ADD", delta.additions), ("DELETE", delta.removals)):
+    for action, values in (("ADD", additions), ("DELETE", removals)):
         if not values:
             continue
         av = field.ddb_dump(values) if field is not None else dump_natural(set(values))
@@ -198,7 +288,16 @@ def _plan_set_delta(obj: Model, name: str, delta: SetDelta, update: UpdateBuilde
 
 
 def delete_condition(obj: Model, ph: Placeholders) -> str:
-    """ConditionExpression for a delete that must find the item as last seen ('' if the
-    object never saw a stored item)."""
-    cache: Item = obj.__dict__.get("__cache__") or {}
-    return join_conditions((attribute_equals(name, av, ph) for name, av in cache.items()), "AND")
+    """ConditionExpression for a delete that must find the item as last seen: every cached
+    attribute equal, every declared field the object saw absent still absent ('' if the
+    object never saw a stored item: it has nothing to compare)."""
+    state = obj.__dict__
+    cache: Item = state.get("__cache__") or {}
+    if not cache:
+        return ""
+    checks = [attribute_equals(name, av, ph) for name, av in cache.items()]
+    seen = state.get("__seen__")
+    for name in obj.meta_.fields:
+        if name not in cache and (seen is None or name in seen):
+            checks.append(attribute_absent(name, ph))
+    return join_conditions(checks, "AND")

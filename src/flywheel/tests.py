@@ -1,22 +1,27 @@
-"""Test helpers for code that uses flywheel.
+"""Test helpers for code that uses flywheel, for ``unittest`` (pytest users: see the fixtures
+of :mod:`flywheel.pytest_plugin`).
 
 :class:`DynamoSystemTest` is a ``unittest.TestCase`` base class: list your models in
-``models`` and every test gets ``self.engine`` (an Engine in a namespace of its own, with the
-tables created) and ``self.dynamo`` (the connection). Tables are emptied after each test and
-dropped after the class.
+``models`` and the class gets ``cls.dynamo`` (the connection) and ``cls.engine`` (an Engine
+in a namespace of its own, with the models' tables created). Tables are emptied after each
+test and dropped after the class, even when a test or ``setUpClass`` fails part-way.
 
-By default it runs on flywheel's embedded server (``pip install 'flywheel[local]'``), started
-once per process. Set ``FLYWHEEL_TEST_ENDPOINT=http://host:port`` to use another
-DynamoDB-compatible server, or ``FLYWHEEL_TEST_REGION=us-east-1`` for real DynamoDB.
+Where it runs, first found wins:
+
+* the class attributes ``endpoint = 'http://localhost:8000'`` (a DynamoDB-compatible server
+  you run) or ``region = 'us-east-1'`` (DynamoDB itself, with your AWS credentials);
+* the environment variables ``FLYWHEEL_TEST_ENDPOINT`` or ``FLYWHEEL_TEST_REGION``;
+* otherwise flywheel's embedded server (``pip install 'flywheel[local]'``; the kind from
+  ``FLYWHEEL_TEST_SERVER``, moto by default), started once per process and stopped at exit.
 """
 from __future__ import annotations
 
 import atexit
 import os
+import threading
 import unittest
 import uuid
-from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from typing import ClassVar
 
 from .connection import DynamoDBConnection
 from .engine import Engine
@@ -24,35 +29,46 @@ from .models import Model
 
 __all__ = ["DynamoSystemTest", "test_connection"]
 
-_shared: dict[str, Any] = {}
+# One connection per place, shared by every test class of the process; an embedded server
+# started for them lives until the process exits.
+_connections: dict[tuple[str, str], DynamoDBConnection] = {}
+_lock = threading.Lock()
 
 
-def test_connection() -> DynamoDBConnection:
-    """The process-wide connection the test helpers use (starting a local server if needed)."""
-    connection = _shared.get("connection")
-    if connection is not None:
-        return connection
-    region = os.environ.get("FLYWHEEL_TEST_REGION")
-    endpoint = os.environ.get("FLYWHEEL_TEST_ENDPOINT")
-    if region:
-        connection = DynamoDBConnection.connect_to_region(region)
+def test_connection(
+    endpoint: str | None = None, region: str | None = None
+) -> DynamoDBConnection:
+    """The process-wide connection for an endpoint, a region, or (neither given, nor set in
+    ``FLYWHEEL_TEST_ENDPOINT`` / ``FLYWHEEL_TEST_REGION``) the embedded server."""
+    endpoint = endpoint or os.environ.get("FLYWHEEL_TEST_ENDPOINT") or None
+    region = region or os.environ.get("FLYWHEEL_TEST_REGION") or None
+    if endpoint:
+        place = ("endpoint", endpoint if "://" in endpoint else f"http://{endpoint}")
+    elif region:
+        place = ("region", region)
     else:
-        if not endpoint:
-            from .local import LocalServer
+        place = ("local", os.environ.get("FLYWHEEL_TEST_SERVER") or "moto")
+    with _lock:
+        connection = _connections.get(place)
+        if connection is None:
+            connection = _connect(*place)
+            _connections[place] = connection
+        return connection
 
-            server = LocalServer(os.environ.get("FLYWHEEL_TEST_SERVER", "moto"))
-            server.start()
-            atexit.register(server.stop)
-            _shared["server"] = server
-            endpoint = server.endpoint
-        parts = urlsplit(endpoint)
-        connection = DynamoDBConnection.connect_to_host(
-            host=parts.hostname or "localhost",
-            port=parts.port or (443 if parts.scheme == "https" else 80),
-            is_secure=parts.scheme == "https",
-        )
-    _shared["connection"] = connection
-    return connection
+
+test_connection.__test__ = False  # type: ignore[attr-defined]  # not a test, despite its name
+
+
+def _connect(kind: str, where: str) -> DynamoDBConnection:
+    if kind == "endpoint":
+        return DynamoDBConnection.connect_to_endpoint(where)
+    if kind == "region":
+        return DynamoDBConnection.connect_to_region(where)
+    from .local import LocalServer
+
+    server = LocalServer(where).start()
+    atexit.register(server.stop)
+    return server.connect()
 
 
 class DynamoSystemTest(unittest.TestCase):
@@ -61,22 +77,45 @@ class DynamoSystemTest(unittest.TestCase):
     dynamo: ClassVar[DynamoDBConnection | None] = None
     models: ClassVar[list[type[Model]]] = []
     engine: ClassVar[Engine]
+    #: A DynamoDB-compatible server to use instead of the embedded one.
+    endpoint: ClassVar[str | None] = None
+    #: An AWS region whose DynamoDB to use (creates real tables: costs money).
+    region: ClassVar[str | None] = None
+    #: The namespace of the class's tables, ``test-<random>``; set in setUpClass.
+    namespace: ClassVar[list[str]]
 
     @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()
-        cls.dynamo = test_connection()
-        cls.engine = Engine(cls.dynamo, namespace=["test", uuid.uuid4().hex[:10]])
+        dynamo = test_connection(cls.endpoint, cls.region)
+        cls.dynamo = dynamo
+        cls.namespace = ["test", uuid.uuid4().hex[:10]]
+        cls.engine = Engine(dynamo, namespace=cls.namespace)
         cls.engine.register(*cls.models)
+        # A class cleanup runs even when setUpClass fails after this line (tearDownClass
+        # would not), so tables created before a failure are dropped too.
+        cls.addClassCleanup(cls._drop_tables)
         cls.engine.create_schema()
 
     def tearDown(self) -> None:
-        for model in self.models:
-            if not model.meta_.abstract:
-                self.engine.scan(model).delete()
-        super().tearDown()
+        """Empty the models' tables, so each test starts from empty tables."""
+        try:
+            for model in self.engine.models.values():
+                if not model.meta_.abstract:
+                    self.engine.scan(model).delete()
+        finally:
+            super().tearDown()
 
     @classmethod
     def tearDownClass(cls) -> None:
-        cls.engine.delete_schema()
-        super().tearDownClass()
+        """Drop the models' tables."""
+        try:
+            cls._drop_tables()
+        finally:
+            super().tearDownClass()
+
+    @classmethod
+    def _drop_tables(cls) -> None:
+        engine = getattr(cls, "engine", None)
+        if engine is not None and engine.dynamo is not None:
+            engine.delete_schema()

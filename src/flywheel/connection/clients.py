@@ -21,7 +21,14 @@ LOG = logging.getLogger("flywheel")
 #: Keyword arguments of ``DynamoDBConnection.__init__`` accepted by the ``connect_to_*``
 #: constructors.
 CONNECTION_OPTIONS = frozenset(
-    {"max_attempts", "backoff_base", "backoff_cap", "retry_deadline", "table_wait_timeout"}
+    {
+        "max_attempts",
+        "backoff_base",
+        "backoff_cap",
+        "retry_deadline",
+        "table_wait_timeout",
+        "transport",
+    }
 )
 
 #: flywheel retries by itself (errors.py); botocore retrying as well would multiply the
@@ -34,7 +41,7 @@ NO_BOTOCORE_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "legacy"}
 #: still has time to arrive. Both can be overridden per connection. flywheel builds every
 #: request itself, so botocore's schema walk over each request (about 40% of client CPU on a
 #: batch write) is skipped; the server still validates everything.
-DEFAULT_CONFIG = Config(connect_timeout=5, read_timeout=30, parameter_validation=False)
+DEFAULT_CONFIG = Config(connect_timeout=5, read_timeout=8, parameter_validation=False)
 
 #: Credentials signed into requests to a local server that has no use for real ones.
 DUMMY_ACCESS_KEY = "flywheel-local"

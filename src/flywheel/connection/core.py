@@ -8,6 +8,7 @@ faster transport can replace botocore's by replacing that one method.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
@@ -18,10 +19,20 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ..exceptions import DynamoDBError, TableWaitTimeout
 from . import batches, clients
 from .errors import backoff_delay, translate_error
+from .fast import FAST_OPERATIONS, FastTransport, supports_fast_path
 
 LOG = logging.getLogger("flywheel")
 
 Item = dict[str, dict[str, Any]]
+
+#: The transports a connection can send with (see fast.py), and the environment variable
+#: that picks one for connections that do not say (so a whole test suite can run on either).
+TRANSPORTS = ("botocore", "fast")
+TRANSPORT_ENV = "FLYWHEEL_TRANSPORT"
+DEFAULT_TRANSPORT = "botocore"
+
+#: How call() sends one operation: takes the request dict, returns the response dict.
+Sender = Callable[[dict[str, Any]], dict[str, Any]]
 
 #: Failures that call() hands to translate_error; anything else is a bug and propagates.
 _BOTOCORE_FAILURES = (ClientError, BotoCoreError)
@@ -41,6 +52,11 @@ class DynamoDBConnection:
     sleeping a random time in ``[0, min(backoff_cap, backoff_base * 2**n))`` before retry n,
     and never retrying once ``retry_deadline`` seconds have passed since the first failure.
     ``table_wait_timeout`` bounds the waits of the table methods.
+
+    ``transport`` picks how item operations are sent: ``'botocore'`` (the client's methods)
+    or ``'fast'`` (fast.py: same credentials, endpoint, HTTP pool and errors, without
+    botocore's per-value shape walks). ``None`` reads ``$FLYWHEEL_TRANSPORT``, else
+    :data:`DEFAULT_TRANSPORT`. Table administration always goes through the client.
     """
 
     def __init__(
@@ -52,7 +68,12 @@ class DynamoDBConnection:
         backoff_cap: float = 5.0,
         retry_deadline: float = 60.0,
         table_wait_timeout: float = 300.0,
+        transport: str | None = None,
     ) -> None:
+        if transport is None:
+            transport = os.environ.get(TRANSPORT_ENV) or DEFAULT_TRANSPORT
+        if transport not in TRANSPORTS:
+            raise ValueError(f"transport must be one of {TRANSPORTS}, got {transport!r}")
         if not isinstance(max_attempts, int) or isinstance(max_attempts, bool) or max_attempts < 1:
             raise ValueError(f"max_attempts must be an int >= 1, got {max_attempts!r}")
         for name, value in (
@@ -74,8 +95,12 @@ class DynamoDBConnection:
         self.backoff_cap = float(backoff_cap)
         self.retry_deadline = float(retry_deadline)
         self.table_wait_timeout = float(table_wait_timeout)
-        # operation name -> bound client method, resolved on first use
-        self._methods: dict[str, Callable[..., dict[str, Any]]] = {}
+        self.transport = transport
+        self._fast: FastTransport | None = None
+        if transport == "fast" and supports_fast_path(client):
+            self._fast = FastTransport(client)
+        # operation name -> how to send it, resolved on first use
+        self._senders: dict[str, Sender] = {}
 
     # -- construction -----------------------------------------------------------------------
     @classmethod
@@ -175,7 +200,10 @@ class DynamoDBConnection:
         self.close()
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.endpoint_url!r}, region={self.region!r})"
+        return (
+            f"{type(self).__name__}({self.endpoint_url!r}, region={self.region!r}, "
+            f"transport={self.transport!r})"
+        )
 
     # -- the seam ---------------------------------------------------------------------------
     def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
@@ -185,25 +213,37 @@ class DynamoDBConnection:
         neither copied nor changed. Throttling, 5xx answers and dropped connections are
         retried; every failure raises a :class:`~flywheel.exceptions.DynamoDBError`.
         """
-        method = self._methods.get(operation) or self._resolve(operation)
+        send = self._senders.get(operation) or self._resolve(operation)
         if LOG.isEnabledFor(logging.DEBUG):
             LOG.debug("%s on %s", operation, _table_of(request) or "-")
         try:
-            return method(**request)
+            return send(request)
         except _BOTOCORE_FAILURES as exc:
-            return self._retry_or_raise(operation, method, request, exc)
+            return self._retry_or_raise(operation, send, request, exc)
 
-    def _resolve(self, operation: str) -> Callable[..., dict[str, Any]]:
+    def _resolve(self, operation: str) -> Sender:
         if operation not in self.client.meta.service_model.operation_names:
             raise ValueError(f"DynamoDB has no operation named {operation!r}")
-        method = getattr(self.client, botocore.xform_name(operation))
-        self._methods[operation] = method
-        return method
+        send: Sender
+        if self._fast is not None and operation in FAST_OPERATIONS:
+            fast = self._fast
+
+            def send(request: dict[str, Any]) -> dict[str, Any]:
+                return fast.send(operation, request)
+
+        else:
+            method = getattr(self.client, botocore.xform_name(operation))
+
+            def send(request: dict[str, Any]) -> dict[str, Any]:
+                return method(**request)
+
+        self._senders[operation] = send
+        return send
 
     def _retry_or_raise(
         self,
         operation: str,
-        method: Callable[..., dict[str, Any]],
+        send: Sender,
         request: dict[str, Any],
         failure: BaseException,
     ) -> dict[str, Any]:
@@ -233,7 +273,7 @@ class DynamoDBConnection:
             time.sleep(delay)
             attempt += 1
             try:
-                return method(**request)
+                return send(request)
             except _BOTOCORE_FAILURES as exc:
                 failure = exc
 

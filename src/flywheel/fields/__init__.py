@@ -3,18 +3,36 @@
 A Field is a data descriptor: the value of ``tweet.text`` lives in ``tweet.__dict__['text']``,
 so hydrating an item is a plain dict fill, and the descriptor only intervenes on assignment
 (type coercion, key protection).
+
+For type checkers both are generic in the type of their value: ``Field()`` is a
+``Field[str]``, ``Field(data_type=datetime)`` a ``Field[datetime]``, so ``tweet.ts`` is a
+``datetime`` to an editor and ``Tweet.ts`` (on the class) the field itself. A data type given
+by name (``NUMBER``, ``set_(int)``, a TypeDefinition) gives ``Field[Any]``: annotate such a
+field, ``score: Field[int] = Field(data_type=NUMBER)``. This is typing only; at run time
+nothing changes.
 """
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, overload
 
+from ..exceptions import restate
 from .conditions import Condition
+from .declaration import declaration_site
 from .indexes import ALL, INCLUDE, KEYS_ONLY, Projection
 from .types import TypeDefinition, load_type, natural_type
 
 if TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import Self, TypeVar
+
     from ..models import Model
+
+    # A default, so a bare ``Field`` in an annotation means ``Field[Any]``.
+    T = TypeVar("T", default=Any)
+else:  # typing.TypeVar takes no default before Python 3.13; only type checkers need it
+    from typing import TypeVar
+
+    T = TypeVar("T")
 
 __all__ = ["Field", "Composite", "NO_DEFAULT"]
 
@@ -27,7 +45,7 @@ class _NoDefault:
 NO_DEFAULT: Any = _NoDefault()
 
 
-class Field:
+class Field(Generic[T]):
     """Declarative way to specify a model field.
 
     ``Field(index='my-index')`` is shorthand for ``Field().all_index('my-index')``.
@@ -35,6 +53,31 @@ class Field:
 
     composite = False
 
+    # For type checkers: the value type follows data_type (see the module docstring).
+    @overload
+    def __init__(
+        self: Field[str], hash_key: bool = ..., range_key: bool = ..., index: str | None = ...,
+        data_type: type[str] = ..., coerce: bool = ..., check: Callable[[Any], bool] | None = ...,
+        default: Any = ...,
+    ) -> None: ...
+    @overload
+    def __init__(  # a TypeDefinition class, like set_(int): the type of its values is unknown
+        self: Field[Any], hash_key: bool = ..., range_key: bool = ..., index: str | None = ...,
+        *, data_type: type[TypeDefinition], coerce: bool = ...,
+        check: Callable[[Any], bool] | None = ..., default: Any = ...,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Field[T], hash_key: bool = ..., range_key: bool = ..., index: str | None = ...,
+        *, data_type: type[T], coerce: bool = ..., check: Callable[[Any], bool] | None = ...,
+        default: Any = ...,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Field[Any], hash_key: bool = ..., range_key: bool = ..., index: str | None = ...,
+        data_type: Any = ..., coerce: bool = ..., check: Callable[[Any], bool] | None = ...,
+        default: Any = ...,
+    ) -> None: ...
     def __init__(
         self,
         hash_key: bool = False,
@@ -50,7 +93,11 @@ class Field:
         self.hash_key = bool(hash_key)
         self.range_key = bool(range_key)
         self.data_type = data_type
-        self.type: TypeDefinition = load_type(data_type)
+        try:
+            self.type: TypeDefinition = load_type(data_type)
+        except TypeError as exc:
+            site = declaration_site()
+            raise TypeError(f"{site}: {exc}" if site else str(exc)) from None
         self.coerce_values = bool(coerce)
         self.check = check
         self._default = default
@@ -133,7 +180,7 @@ class Field:
         try:
             return self.type.coerce(value, force)
         except (TypeError, ValueError) as exc:
-            raise type(exc)(f"{self.qualname}: {exc} (value {value!r})") from None
+            raise restate(exc, f"{self.qualname}: {exc} (value {value!r})") from exc
 
     def validate(self, value: Any) -> None:
         """Run ``check=`` before a write; a false result raises ValueError naming the field."""
@@ -147,11 +194,11 @@ class Field:
         try:
             return self.type.dump_attribute(value)
         except (TypeError, ValueError) as exc:
-            raise type(exc)(f"{self.qualname}: {exc} (value {value!r})") from None
+            raise restate(exc, f"{self.qualname}: {exc} (value {value!r})") from exc
 
     def ddb_dump_for_query(self, value: Any) -> dict[str, Any]:
         """The AttributeValue for a value used in a condition."""
-        dumped = self.ddb_dump(self.coerce(value, True))
+        dumped = self.ddb_dump(self.coerce(value))
         if dumped is None:
             raise ValueError(f"{self.qualname}: cannot compare with {value!r}")
         return dumped
@@ -163,10 +210,16 @@ class Field:
             if item_type is None:
                 dumped = natural_type().dump_attribute(value)
             else:
-                dumped = item_type.dump_attribute(item_type.coerce(value, True))
+                dumped = item_type.dump_attribute(item_type.coerce(value, self.coerce_values))
             if dumped is None:
                 raise ValueError(f"{self.qualname}: cannot look for {value!r} in a set")
             return dumped
+        if self.ddb_data_type == "L":
+            # a native list holds members of any type: the operand is one member, not a list
+            member = self.type.dump_inner_attribute(value)
+            if member is None:
+                raise ValueError(f"{self.qualname}: cannot look for {value!r} in a list")
+            return member
         return self.ddb_dump_for_query(value)
 
     def ddb_load(self, av: dict[str, Any]) -> Any:
@@ -188,6 +241,10 @@ class Field:
         return {self.name} if self.name in set(fields) else set()
 
     # -- descriptor -----------------------------------------------------------------------
+    @overload
+    def __get__(self, obj: None, owner: Any = None) -> Self: ...
+    @overload
+    def __get__(self, obj: object, owner: Any = None) -> T: ...
     def __get__(self, obj: Any, owner: Any = None) -> Any:
         if obj is None:
             return self
@@ -204,10 +261,14 @@ class Field:
                     f"changed (from {state.get(name)!r} to {value!r}); delete the item and save a "
                     "new one instead"
                 )
-        state[name] = value
         incrs = state.get("__incrs__")
-        if incrs and name in incrs:
-            del incrs[name]
+        if incrs and name in incrs and state.get(name) != value:
+            # The sync would send the atomic update and drop the assignment, or the reverse.
+            raise ValueError(
+                f"{self.qualname} has a pending incr_/add_/remove_; it cannot also be assigned "
+                f"({value!r}) in the same sync: sync first, or refresh() to drop the pending change"
+            )
+        state[name] = value
 
     def __delete__(self, obj: Any) -> None:
         self.__set__(obj, None)
@@ -269,7 +330,7 @@ def _default_merge(*values: Any) -> Any:
     return ":".join(str(value) for value in values)
 
 
-class Composite(Field):
+class Composite(Field[T]):
     """A field computed from other fields; stored as a real attribute.
 
     ``merge(*values)`` gets the subfield values in the order declared; the default joins them
@@ -278,6 +339,30 @@ class Composite(Field):
 
     composite = True
 
+    @overload
+    def __init__(
+        self: Composite[str], *fields: str, hash_key: bool = ..., range_key: bool = ...,
+        index: str | None = ..., data_type: type[str] = ..., coerce: bool = ...,
+        check: Callable[[Any], bool] | None = ..., merge: Callable[..., Any] | None = ...,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Composite[Any], *fields: str, hash_key: bool = ..., range_key: bool = ...,
+        index: str | None = ..., data_type: type[TypeDefinition], coerce: bool = ...,
+        check: Callable[[Any], bool] | None = ..., merge: Callable[..., Any] | None = ...,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Composite[T], *fields: str, hash_key: bool = ..., range_key: bool = ...,
+        index: str | None = ..., data_type: type[T], coerce: bool = ...,
+        check: Callable[[Any], bool] | None = ..., merge: Callable[..., Any] | None = ...,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Composite[Any], *fields: str, hash_key: bool = ..., range_key: bool = ...,
+        index: str | None = ..., data_type: Any = ..., coerce: bool = ...,
+        check: Callable[[Any], bool] | None = ..., merge: Callable[..., Any] | None = ...,
+    ) -> None: ...
     def __init__(
         self,
         *fields: str,
@@ -350,6 +435,10 @@ class Composite(Field):
             needed |= sub
         return needed
 
+    @overload
+    def __get__(self, obj: None, owner: Any = None) -> Self: ...
+    @overload
+    def __get__(self, obj: object, owner: Any = None) -> T: ...
     def __get__(self, obj: Any, owner: Any = None) -> Any:
         if obj is None:
             return self

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from ..exceptions import restate
 from ..values.base import (
     ALL_FILTERS,
     CONTAINER_FILTERS,
@@ -205,7 +206,7 @@ class SetType(TypeDefinition):
             try:
                 new = coerce_member(member, force)
             except (TypeError, ValueError) as exc:
-                raise type(exc)(f'set member: {exc}') from exc
+                raise restate(exc, f'set member: {exc}') from exc
             changed = changed or new is not member
             converted.add(new)
         # The same set object when nothing changed, so the caller keeps its reference.

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Set as AbstractSet
 from typing import Any
 
+from ..exceptions import restate
 from .codec import (
     BINARY,
     BINARY_SET,
@@ -95,8 +96,8 @@ class TypeDefinition:
             try:
                 return expected(value)
             except (TypeError, ValueError) as exc:
-                raise type(exc)(f'cannot convert {describe(value)} to {expected.__name__}: '
-                                f'{exc}') from exc
+                raise restate(exc, f'cannot convert {describe(value)} to '
+                                      f'{expected.__name__}: {exc}') from exc
         raise wrong_type(value, expected.__name__)
 
     def ddb_dump(self, value: Any) -> Any:

@@ -344,13 +344,19 @@ _MICROS = 1_000_000
 
 
 def _datetime_to_micros(value: datetime) -> int:
+    delta = value.replace(tzinfo=None) - _EPOCH
     if value.tzinfo is not None:
-        offset = value.utcoffset()
-        value = value.replace(tzinfo=None)
-        if offset:
-            value -= offset
-    delta = value - _EPOCH
+        # Subtract the offset from the timedelta, not the datetime: an aware value near
+        # year 1 or 9999 would overflow datetime's range on the way to UTC.
+        delta -= value.utcoffset() or timedelta(0)
     return (delta.days * 86400 + delta.seconds) * _MICROS + delta.microseconds
+
+
+def _check_utc_convertible(value: datetime) -> None:
+    """ValueError if an aware datetime falls outside datetime's range once in UTC (it could
+    be stored, but never loaded back)."""
+    if value.tzinfo is not None and value.utcoffset():
+        _datetime_from_micros(_datetime_to_micros(value))
 
 
 def _format_datetime(value: datetime) -> str:
@@ -379,7 +385,8 @@ def _datetime_from_micros(micros: int) -> datetime:
     try:
         return _EPOCH + timedelta(microseconds=micros)
     except OverflowError:
-        raise ValueError(f'{micros / _MICROS} seconds since the epoch is not a datetime') from None
+        raise ValueError(f'{micros / _MICROS} seconds since the epoch is outside the range of '
+                         'datetime (years 1 to 9999 UTC)') from None
 
 
 def _datetime_from_text(text: str) -> datetime:
@@ -409,6 +416,7 @@ class DateTimeType(TypeDefinition):
 
     def coerce(self, value: Any, force: bool) -> Any:
         if isinstance(value, datetime):
+            _check_utc_convertible(value)
             return value
         if not force:
             raise wrong_type(value, 'datetime')
@@ -416,9 +424,12 @@ class DateTimeType(TypeDefinition):
             return datetime(value.year, value.month, value.day)
         if isinstance(value, str):
             try:
-                return datetime.fromisoformat(value)
+                parsed = datetime.fromisoformat(value)
             except ValueError:
                 pass
+            else:
+                _check_utc_convertible(parsed)
+                return parsed
         if isinstance(value, (int, float, Decimal, str)) and not isinstance(value, bool):
             return _datetime_from_micros(_micros_from_number(value))
         raise wrong_type(value, 'datetime')
