@@ -318,3 +318,50 @@ def test_partial_results_with_a_composite_key(engine: Engine) -> None:
     raw = stored(engine, Social, userid="u", uid="fb:1")
     assert raw is not None and raw["type"] == {"S": "fb"} and raw["text"] == {"S": "changed"}
     assert engine.scan(Social).count() == 1
+
+
+# -- found by a new user's testing ---------------------------------------------------------
+def test_field_hiding_a_model_method_is_a_validation_error() -> None:
+    from flywheel.model_meta import ValidationError
+
+    for name in ("save", "sync", "refresh", "delete", "field"):
+        with pytest.raises(ValidationError, match=f"'{name}' would hide Model.{name}"):
+            type("Shadow", (Model,), {"id": Field(hash_key=True), name: Field()})
+
+
+def test_undeclared_attribute_on_the_class_builds_conditions(engine: Engine) -> None:
+    class Linked(Model):
+        id = Field(hash_key=True)
+
+    engine.register(Linked)
+    engine.create_schema()
+    with_link = Linked("a")
+    with_link.link = "http://drmcninja.com"
+    engine.save([with_link, Linked("b")])
+    # the spec's literal 1.3.2 example: Tweet.link is not declared
+    assert [obj.id for obj in engine.scan(Linked).filter(Linked.link != None).all()] == ["a"]  # noqa: E711
+    assert not hasattr(Linked, "_private") and not hasattr(Linked, "trailing_")
+
+
+def test_conversion_errors_keep_their_cause_and_name_the_field() -> None:
+    class Text(Model):
+        id = Field(hash_key=True)
+        s = Field()
+
+    with pytest.raises(ValueError, match=r"Text\.s: .*codec can't decode") as caught:
+        Text("a", s=b"\xff")
+    assert isinstance(caught.value.__cause__, UnicodeDecodeError)
+
+
+def test_keys_are_type_checked_like_saved_values(engine: Engine) -> None:
+    class Keyed(Model):
+        id = Field(hash_key=True)
+
+    engine.register(Keyed)
+    engine.create_schema()
+    engine.save(Keyed("5"))
+    with pytest.raises(TypeError, match=r"Keyed\.id"):
+        engine.get(Keyed, id=5)
+    with pytest.raises(TypeError, match=r"Keyed\.id"):
+        engine.delete_key(Keyed, id=5)
+    assert engine.get(Keyed, id="5") is not None

@@ -741,3 +741,13 @@ def test_aware_datetime_outside_the_utc_range_is_a_value_error() -> None:
     dumped = DateTimeType().dump_attribute(DateTimeType().coerce(edge, False))
     assert dumped == {'N': '-62135589600.000001'}
     assert DateTimeType().load_attribute(dumped) == datetime(1, 1, 1, 1, 59, 59, 999999)
+
+
+def test_text_that_is_not_utf8_is_refused_before_any_request() -> None:
+    with pytest.raises(ValueError, match="UTF-8"):
+        StringType().coerce("bad \ud800 half", False)
+    with pytest.raises(ValueError, match="UTF-8"):
+        dump_natural("bad \ud800 half")
+    with pytest.raises(ValueError, match="UTF-8"):
+        dump_natural({"bad \ud800"})
+    assert StringType().coerce("héllo ✓", False) == "héllo ✓"

@@ -156,6 +156,13 @@ class ModelMetadata:
                     f"field name {name!r} collides with the model's own attributes "
                     "(names ending with '_' or beginning with '__' are reserved)"
                 )
+            for base in model.__mro__[1:]:
+                inherited = base.__dict__.get(name)
+                if inherited is not None and not isinstance(inherited, Field):
+                    raise self._fail(
+                        f"field name {name!r} would hide {base.__name__}.{name}; "
+                        "choose another name"
+                    )
         for field in self.fields.values():
             if isinstance(field, Composite):
                 for sub in field.subfields:
@@ -481,3 +488,13 @@ class ModelMetaclass(type):
         meta = ModelMetadata(cls)  # type: ignore[arg-type]
         cls.meta_ = meta
         meta.post_create()
+
+    def __getattr__(cls, name: str) -> Any:
+        """``Tweet.link`` for an undeclared attribute: a placeholder field for conditions.
+
+        Only names that could be saved get one (not beginning or ending with '_'), so
+        Python's own protocol lookups still find nothing.
+        """
+        if name.startswith("_") or name.endswith("_") or "meta_" not in cls.__dict__:
+            raise AttributeError(f"type object {cls.__name__!r} has no attribute {name!r}")
+        return cls.field(name)

@@ -318,9 +318,21 @@ def load_json(text: str) -> Any:
 # -- natural mapping ------------------------------------------------------------------------
 
 
+def check_text(value: str) -> str:
+    """``value`` if DynamoDB can store it: its text is UTF-8, so a lone surrogate
+    ('\\ud800', from a bad decode) is refused here rather than by the server."""
+    if not value.isascii():
+        try:
+            value.encode('utf-8')
+        except UnicodeEncodeError as exc:
+            raise ValueError(f'text cannot be stored as UTF-8 ({exc.reason} at position '
+                             f'{exc.start}): {describe(value)}') from None
+    return value
+
+
 def _expect_str(value: Any) -> str:
     if isinstance(value, str):
-        return value
+        return check_text(value)
     raise TypeError(f'expected str, got {type(value).__name__}: {describe(value)}')
 
 
@@ -415,7 +427,7 @@ def _dump_set_natural(value: Any) -> AttributeValue | None:
 
 
 _NATURAL_DUMPERS: dict[type, Callable[[Any], AttributeValue | None]] = {
-    str: lambda value: {STRING: value},
+    str: lambda value: {STRING: check_text(value)},
     bool: lambda value: {BOOL: value},
     int: lambda value: {NUMBER: format_int(value)},
     float: lambda value: {NUMBER: format_float(value)},

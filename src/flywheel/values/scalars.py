@@ -16,6 +16,7 @@ from .codec import (
     AttributeValue,
     Binary,
     check_float,
+    check_text,
     check_number,
     format_decimal,
     format_float,
@@ -36,11 +37,11 @@ class StringType(TypeDefinition):
 
     def coerce(self, value: Any, force: bool) -> Any:
         if isinstance(value, str):
-            return value
+            return check_text(value)
         if isinstance(value, (bytes, bytearray, memoryview, Binary)):
             return to_bytes(value).decode('utf-8')
         if force:
-            return str(value)
+            return check_text(str(value))
         raise wrong_type(value, 'str')
 
     def dump_attribute(self, value: Any) -> AttributeValue | None:
