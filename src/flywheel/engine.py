@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence, TypeVar, overload
 
 from .connection import DynamoDBConnection
+from .exceptions import CheckFailed
 from .expressions import Placeholders, attribute_absent
 from .query import Query, Scan
 from .schema_update import SchemaPlan, apply_plan, describe_ttl, plan_table
@@ -414,8 +415,21 @@ class Engine:
                     type(obj).meta_.hash_key.name, ph
                 )
                 ph.apply(request)
-            connection.call("PutItem", request)
+            self._write("PutItem", request, obj)
             self._saved(obj, item)
+
+    def _write(self, operation: str, request: dict[str, Any], obj: "Model") -> dict[str, Any]:
+        """Send one conditional write; a failed condition names the object it was for."""
+        try:
+            return self._connection().call(operation, request)
+        except CheckFailed as exc:
+            raise CheckFailed(
+                exc.code,
+                f"{obj!r} was not written: {exc.message}",
+                status=exc.status,
+                operation=exc.operation,
+                response=exc.response,
+            ) from exc
 
     def _saved(self, obj: "Model", item: Item) -> None:
         """The stored item is now exactly ``item``, nothing pending; post_save_ runs."""
@@ -467,7 +481,7 @@ class Engine:
                 self.refresh(obj, consistent=consistent)
                 continue
             table = self.tablename(type(obj))
-            response = connection.call("UpdateItem", {**plan.request, "TableName": table})
+            response = self._write("UpdateItem", {**plan.request, "TableName": table}, obj)
             if plan.deferred_removals:
                 # The first update landed: load it, then send the removals on their own. If
                 # that fails, the object is left holding the stored item with the removals
@@ -500,7 +514,7 @@ class Engine:
                     if condition:
                         request["ConditionExpression"] = condition
                     ph.apply(request)
-                connection.call("DeleteItem", request)
+                self._write("DeleteItem", request, obj)
                 _forget_stored(obj)
             return
         by_table: dict[str, list[dict[str, Any]]] = {}
