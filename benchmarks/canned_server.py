@@ -21,10 +21,11 @@ import re
 import sys
 import zlib
 from pathlib import Path
+from typing import ClassVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bench_data  # noqa: E402
+import bench_data
 
 QUERY_ITEMS = 1000
 QUERY_PAGE = 250
@@ -86,8 +87,9 @@ def build_responses() -> tuple[dict[bytes, list[bytes]], dict[bytes, bytes]]:
 
 
 class CannedProtocol(asyncio.Protocol):
-    pages: dict[bytes, list[bytes]] = {}
-    get_item: dict[bytes, bytes] = {}
+    # filled once by serve() before the first connection; read-only afterwards
+    pages: ClassVar[dict[bytes, list[bytes]]] = {}
+    get_item: ClassVar[dict[bytes, bytes]] = {}
     empty = http_response(b"{}")
     batch_write = http_response(b'{"UnprocessedItems":{}}')
 

@@ -33,8 +33,8 @@ sys.path.insert(0, str(HERE))
 if str(HERE.parent / "src") not in sys.path:
     sys.path.insert(0, str(HERE.parent / "src"))
 
-import bench_report  # noqa: E402
-import bench_workloads as workloads  # noqa: E402
+import bench_report
+import bench_workloads as workloads
 
 #: the rows of the last run, so ``--only`` can re-run some workloads and keep the rest
 SAVED = HERE / "results.json"

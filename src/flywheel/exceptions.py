@@ -27,8 +27,12 @@ class DynamoDBError(Exception):
     ``code`` is the service's error code (``'ValidationException'``,
     ``'ResourceNotFoundException'``...), ``message`` its message, ``status`` the HTTP status
     (None when no response arrived), ``operation`` the API operation that failed and
-    ``table`` the table it addressed, when there was one.
+    ``table`` the table it addressed, when there was one. ``unanswered_attempts`` counts the
+    earlier attempts of the same request that got no answer (a dropped connection, a timeout,
+    a 5xx): any of them may have been applied before this error.
     """
+
+    unanswered_attempts: int = 0
 
     def __init__(
         self,
@@ -71,8 +75,10 @@ class ConnectionFailure(DynamoDBError):
 class BatchWriteError(DynamoDBError):
     """A batch write gave up with items still unprocessed.
 
-    ``unprocessed`` lists the write requests (``{'PutRequest': ...}`` /
-    ``{'DeleteRequest': ...}``) that were **not** written; every other request of the call was.
+    ``written`` lists the write requests (``{'PutRequest': ...}`` / ``{'DeleteRequest': ...}``)
+    that DynamoDB confirmed; ``unprocessed`` the others, which were **not** written — except
+    that a batch whose answer was lost (``unanswered_attempts``) may have landed: sending
+    those requests again is safe, as batch puts and deletes are idempotent.
     """
 
     def __init__(
@@ -81,12 +87,14 @@ class BatchWriteError(DynamoDBError):
         unprocessed: Sequence[dict[str, Any]],
         *,
         code: str = "UnprocessedItems",
+        written: Sequence[dict[str, Any]] = (),
         **kwargs: Any,
     ) -> None:
         # ``code`` is the service's code when a request of the batch failed outright
         # (``'ValidationException'``...); ``'UnprocessedItems'`` when retries ran out.
         super().__init__(code, message, **kwargs)
         self.unprocessed = list(unprocessed)
+        self.written = list(written)
 
 
 class BatchGetError(DynamoDBError):

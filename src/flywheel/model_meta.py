@@ -1,6 +1,7 @@
 """Model metadata and metaclass: the declared fields, keys, indexes and table schema."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,10 @@ def merge_metadata(cls: type) -> dict[str, Any]:
                 merged[key] = value
     merged.update(cls.__dict__.get("__metadata__", {}))
     return merged
+
+
+#: What DynamoDB accepts as a table name.
+_TABLE_NAME = re.compile(r"[a-zA-Z0-9_.-]{3,255}")
 
 
 def namespace_prefix(namespace: Sequence[str] | str | None) -> str:
@@ -188,11 +193,13 @@ class ModelMetadata:
         self.range_key = range_keys[0] if range_keys else None
         self.key_names = tuple(f.name for f in (self.hash_key, self.range_key) if f is not None)
         self._check_composite_cycles()
+        # Every field a change reaches: the field itself and each composite built on it,
+        # directly or through other composites.
         self.related_fields = {name: {name} for name in self.fields}
         for field in self.fields.values():
             if isinstance(field, Composite):
-                for leaf in self._leaves(field):
-                    self.related_fields[leaf].add(field.name)
+                for part in self.all_subfields(field):
+                    self.related_fields[part].add(field.name)
         key_parts: set[str] = set()
         for key in (self.hash_key, self.range_key):
             if key is not None:
@@ -205,14 +212,16 @@ class ModelMetadata:
         self._build_orderings()
         schema.validate_declaration(self)
 
-    def _leaves(self, field: Composite) -> set[str]:
+    def leaves(self, field: Composite) -> set[str]:
+        """The plain (not composite) fields a composite is computed from, at any depth."""
         leaves: set[str] = set()
         for name in field.subfields:
             sub = self.fields[name]
-            leaves |= self._leaves(sub) if isinstance(sub, Composite) else {name}
+            leaves |= self.leaves(sub) if isinstance(sub, Composite) else {name}
         return leaves
 
     def all_subfields(self, field: Composite) -> set[str]:
+        """Every field a composite is computed from: its subfields, theirs, and so on."""
         names: set[str] = set()
         for name in field.subfields:
             names.add(name)
@@ -328,15 +337,22 @@ class ModelMetadata:
     def _key_value_from_scope(self, field: Field, scope: Mapping[str, Any]) -> Any:
         if field.name in scope:
             return field.coerce(scope[field.name])
-        if isinstance(field, Composite):
-            needed = field.can_resolve(scope.keys())
-            if needed:
-                return field.resolve(scope=dict(scope))
-            raise ValueError(
-                f"{field.qualname}: a key needs {field.name!r} or its parts "
-                f"{sorted(self._leaves(field))}, got {sorted(scope)}"
-            )
-        raise ValueError(f"{field.qualname}: a key needs {field.name!r}, got {sorted(scope)}")
+        if isinstance(field, Composite) and field.can_resolve(scope.keys()):
+            return field.resolve(scope=dict(scope))
+        raise ValueError(
+            f"{field.qualname}: a key needs {self.describe_key_need(field, scope)}; "
+            f"got {sorted(scope)}"
+        )
+
+    def describe_key_need(self, field: Field, given: Iterable[str] = ()) -> str:
+        """What a key condition on ``field`` needs, for messages: "'uid'", or for a composite
+        "'uid' or its parts ['type', 'id'] (missing ['id'])"."""
+        if not isinstance(field, Composite):
+            return repr(field.name)
+        parts = list(dict.fromkeys(_declared_order(field, self.fields)))
+        missing = list(dict.fromkeys(field.missing_parts(given)))
+        text = f"{field.name!r} or its parts {parts}"
+        return text + (f" (missing {missing})" if missing and len(missing) < len(parts) else "")
 
     def check_key_dict(self, scope: Mapping[str, Any]) -> None:
         """Unknown names in a key dict are an error (catches typos before any request)."""
@@ -373,7 +389,8 @@ class ModelMetadata:
             raise ValueError(
                 f"{self.model.__name__}: a query needs an equality condition on the hash key of "
                 f"the table or of an index; options: {options}. Constrained: {sorted(eq | ranged)}."
-                " Use engine.scan() to read without a key."
+                + self._composite_hints(eq)
+                + " Use engine.scan() to read without a key."
             )
         ranged_matches = [
             o
@@ -397,10 +414,31 @@ class ModelMetadata:
             )
         raise AssertionError("unreachable")
 
+    def _composite_hints(self, eq: set[str]) -> str:
+        """For a query that gave some parts of a composite hash key: which are missing."""
+        hints = []
+        for ordering in self.orderings:
+            key = ordering.hash_key
+            if isinstance(key, Composite) and set(self.all_subfields(key)) & eq:
+                hint = f" A key on {key.name!r} needs {self.describe_key_need(key, eq)}."
+                if hint not in hints:
+                    hints.append(hint)
+        return "".join(hints)
+
     # -- schema ---------------------------------------------------------------------------
     def ddb_tablename(self, namespace: Sequence[str] | str | None = ()) -> str:
-        """The DynamoDB table name: namespace parts joined with '-', then the model name."""
-        return namespace_prefix(namespace) + self.name
+        """The DynamoDB table name: namespace parts joined with '-', then the model name.
+
+        ValueError when DynamoDB would refuse the name (checked here, before any request).
+        """
+        name = namespace_prefix(namespace) + self.name
+        if not _TABLE_NAME.fullmatch(name):
+            raise ValueError(
+                f"{self.model.__name__}: table name {name!r} (namespace {namespace!r}, model "
+                f"name {self.name!r}) is not a valid DynamoDB table name: 3 to 255 of the "
+                "characters a-z, A-Z, 0-9, '_', '-', '.'"
+            )
+        return name
 
     def create_request(
         self, tablename: str, throughput: Mapping[str, Any] | None = None
@@ -469,6 +507,15 @@ class ModelMetadata:
                 return None
             return tablename
         return tablename if connection.delete_table(tablename, wait=wait) else None
+
+
+def _declared_order(field: Composite, fields: Mapping[str, Field]) -> list[str]:
+    """The leaves of a composite in the order merge sees them (depth first)."""
+    names: list[str] = []
+    for name in field.subfields:
+        sub = fields[name]
+        names.extend(_declared_order(sub, fields) if isinstance(sub, Composite) else [name])
+    return names
 
 
 def _copy_field(field: Field) -> Field:

@@ -37,7 +37,7 @@ from .expressions import (
     render_key_condition,
     render_projection,
 )
-from .fields import Composite
+from .fields import Composite, default_merge
 from .fields.conditions import Condition
 from .fields.types import load_natural
 from .parallel_scan import check_segments, parallel_scan_pages
@@ -176,9 +176,11 @@ class Query(Generic[M]):
         range_name = ordering.range_key.name if ordering.range_key is not None else None
         hash_c = next((c for c in constraints if c.name == hash_name and c.op == "eq"), None)
         if hash_c is None:
+            given = [c.name for c in constraints if c.op == "eq"]
+            need = self.model.meta_.describe_key_need(ordering.hash_key, given)
             raise ValueError(
                 f"{self.model.__name__}: a query on {ordering.describe()} needs an equality "
-                f"condition on {hash_name!r}"
+                f"condition on {need}"
             )
         range_c = None
         if range_name is not None:
@@ -188,7 +190,7 @@ class Query(Generic[M]):
         key_constraints = [hash_c] + ([range_c] if range_c is not None else [])
         rest = [c for c in constraints if c is not hash_c and c is not range_c]
         # Parts of a composite key that was built from them are already in the key.
-        rest = _drop_consumed_parts(self.model, rest, key_constraints)
+        rest = _drop_consumed_parts(self.model, rest, key_constraints, ordering)
         # DynamoDB rejects a FilterExpression naming the queried keys: say so before sending.
         for extra in rest:
             if extra.name in (hash_name, range_name):
@@ -474,7 +476,7 @@ class Scan(Query[M]):
         self, desc: bool, consistent: bool, attributes: Sequence[str] | None, filter_or: bool
     ) -> ReadPlan:
         if desc:
-            raise ValueError("a scan has no order; desc=True is only for queries")
+            raise ValueError(f"{self.model.__name__}: a scan has no order; desc=True is only for queries")
         meta = self.model.meta_
         ordering = meta.get_ordering_from_index(self.condition.index_name)
         self._check_consistent(ordering, consistent)
@@ -576,10 +578,26 @@ def _is_index_key(meta: Any, field: Composite) -> bool:
 
 
 def _drop_consumed_parts(
-    model: Any, rest: list[Constraint], key_constraints: list[Constraint]
+    model: Any, rest: list[Constraint], key_constraints: list[Constraint], ordering: Ordering
 ) -> list[Constraint]:
+    """Drop the equality filters on the parts of a composite key built from them, when the
+    key says the same (the default merge); a custom merge may map different parts to one
+    value (a sum), so its parts stay as filters, and the ordering must project them."""
     consumed: set[str] = set()
-    for constraint in key_constraints:
-        if isinstance(constraint.field, Composite) and constraint.op == "eq":
-            consumed |= model.meta_.all_subfields(constraint.field)
+    projected = ordering.projected()
+    for key in key_constraints:
+        field = key.field
+        if isinstance(field, Composite) and key.op == "eq":
+            parts = model.meta_.all_subfields(field)
+            if field.merge is default_merge:
+                consumed |= parts
+                continue
+            filtered = {c.name for c in rest if c.op == "eq" and c.name in parts}
+            unavailable = [] if projected is None else sorted(filtered - projected)
+            if unavailable:
+                raise ValueError(
+                    f"{field.qualname} has a custom merge, so a query by its parts must also "
+                    f"filter on them, but {ordering.describe()} does not project {unavailable};"
+                    f" query by {field.name!r} itself, or use an index that projects the parts"
+                )
     return [c for c in rest if not (c.op == "eq" and c.name in consumed)]

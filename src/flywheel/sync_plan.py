@@ -177,8 +177,9 @@ def plan_sync(
     key_names = meta.key_names
     names = list(current) + [name for name in cache if name not in current]
     defaults = _untouched_defaults(obj, current) if state.get("__cache__") is None else {}
+    unknowable = _unknowable_composites(obj, current, cache)
     for name in names:
-        if name in key_names or name in incrs:
+        if name in key_names or name in incrs or name in unknowable:
             continue
         new = current.get(name)
         if name in dirty or not values_equal(new, cache.get(name)):
@@ -238,12 +239,60 @@ def plan_sync(
     return SyncPlan(ph.apply(request), deferred)
 
 
+def _unknowable_composites(obj: Model, current: Item, cache: Item) -> set[str]:
+    """The composites that an object loaded from a partial projection (a KEYS_ONLY or
+    INCLUDE index) must not write: those none of whose parts changed (merged from parts it
+    never saw, their value means nothing).
+
+    When a part did change, every part must be known, or merging the unseen ones as None
+    would store a wrong value or remove the attribute: ValueError, nothing sent.
+    """
+    state = obj.__dict__
+    seen = state.get("__seen__")
+    if seen is None:
+        return set()
+    meta = obj.meta_
+    dirty, incrs = state["__dirty__"], state["__incrs__"]
+    skipped: set[str] = set()
+    for field in meta.composites:
+        leaves = meta.leaves(field)
+        changed = {
+            leaf
+            for leaf in leaves
+            if leaf in dirty
+            or leaf in incrs
+            or not values_equal(current.get(leaf), cache.get(leaf))
+        }
+        if not changed:
+            skipped.add(field.name)
+            continue
+        unknown = sorted(leaf for leaf in leaves if leaf not in seen and leaf not in changed)
+        if unknown:
+            raise ValueError(
+                f"{field.qualname} depends on {unknown}, which {obj!r} was not loaded with "
+                "(it came from an index that does not project them); refresh() it before "
+                f"changing {sorted(changed)}"
+            )
+    return skipped
+
+
 def _untouched_defaults(obj: Model, current: Item) -> set[str]:
-    """Declared fields of a never-stored object that hold their non-None default."""
+    """Declared fields of a never-stored object that hold their non-None default.
+
+    Parts of a composite are left out: filling one in only where absent could keep a stored
+    value that the composite, written from the default, would then contradict. They are
+    written like any change, and so force the conflict check.
+    """
     found = set()
+    related = obj.meta_.related_fields
     for name, field in obj.meta_.fields.items():
         av = current.get(name)
-        untouched = av is not None and not field.composite and name not in obj.__dict__["__dirty__"]
+        untouched = (
+            av is not None
+            and not field.composite
+            and len(related.get(name, ())) == 1
+            and name not in obj.__dict__["__dirty__"]
+        )
         if untouched and values_equal(av, field.ddb_dump(field.default)):
             found.add(name)
     return found

@@ -92,6 +92,7 @@ def batch_write(
     latest = dedupe_writes(requests, key_names, table)
     pending: deque[dict[str, Any]] = deque(latest.values())
     total = len(pending)
+    written: list[dict[str, Any]] = []  # confirmed by DynamoDB, for the error if we give up
     stalled = 0  # consecutive sends that wrote nothing: the give-up counter
     throttled = 0  # consecutive sends that left something over: the backoff exponent
     while pending:
@@ -100,33 +101,41 @@ def batch_write(
             response = connection.call("BatchWriteItem", {"RequestItems": {table: chunk}})
         except DynamoDBError as exc:
             not_written = chunk + list(pending)
-            raise BatchWriteError(
-                f"batch write to {table!r} failed, {len(not_written)} of {total} requests not "
-                f"written: {exc.code}: {exc.message}",
+            error = BatchWriteError(
+                f"batch write to {table!r} failed, {len(written)} of {total} requests written, "
+                f"{len(not_written)} not: {exc.code}: {exc.message}",
                 not_written,
                 code=exc.code,
+                written=written,
                 status=exc.status,
                 operation="BatchWriteItem",
                 response=exc.response,
                 table=table,
-            ) from exc
+            )
+            error.unanswered_attempts = exc.unanswered_attempts
+            raise error from exc
         leftover = (response.get("UnprocessedItems") or {}).get(table)
         if not leftover:
+            written.extend(chunk)
             stalled = throttled = 0
             continue
         # Report the caller's own request objects, not the server's echo of them.
-        originals = [
-            latest.get(key_identity(_write_attributes(r, table), key_names, table), r)
-            for r in leftover
-        ]
+        identities = [key_identity(_write_attributes(r, table), key_names, table) for r in leftover]
+        originals = [latest.get(identity, r) for identity, r in zip(identities, leftover)]
+        held_back = set(identities)
+        written.extend(
+            r for r in chunk
+            if key_identity(_write_attributes(r, table), key_names, table) not in held_back
+        )
         pending.extendleft(reversed(originals))
         throttled += 1
         stalled = stalled + 1 if len(leftover) >= len(chunk) else 0
         if stalled >= connection.max_attempts:
             raise BatchWriteError(
                 f"batch write to {table!r} gave up after {stalled} attempts without progress, "
-                f"{len(pending)} of {total} requests not written",
+                f"{len(written)} of {total} requests written, {len(pending)} not",
                 list(pending),
+                written=written,
                 operation="BatchWriteItem",
                 table=table,
             )

