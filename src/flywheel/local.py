@@ -73,14 +73,15 @@ def _serialised_moto_server(base: Any) -> Any:
     try:
         from moto import server as moto_server
 
-        dispatcher = moto_server.DomainDispatcherApplication
-        backend_app = moto_server.create_backend_app
-        make_server = getattr(moto_server, "make_server")  # werkzeug's, re-exported by moto
-        handler = moto_server.MotoRequestHandler
+        # moto.server re-exports these without declaring them public: look them up by name.
+        dispatcher = getattr(moto_server, "DomainDispatcherApplication")
+        backend_app = getattr(moto_server, "create_backend_app")
+        make_server = getattr(moto_server, "make_server")  # werkzeug's
+        handler = getattr(moto_server, "MotoRequestHandler")
     except (ImportError, AttributeError):  # pragma: no cover - depends on moto's version
         return base
 
-    class SerialisedMotoServer(base):
+    class SerialisedMotoServer(base):  # type: ignore[misc]  # moto is untyped
         def _server_entry(self) -> None:
             app = dispatcher(backend_app)
             lock = threading.Lock()

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator, Mapping, cast
 
 from .exceptions import restate
 from .fields import Field
@@ -469,7 +469,7 @@ class Model(metaclass=ModelMetaclass):
                 f"{self!r} has not been saved or loaded through an engine; use "
                 f"engine.{action}(obj) instead of obj.{action}()"
             )
-        return engine
+        return cast("Engine", engine)
 
     def save(self, overwrite: bool | None = None) -> None:
         """Save the object through the engine that last saved or loaded it."""

@@ -235,7 +235,8 @@ class DynamoDBConnection:
             method = getattr(self.client, botocore.xform_name(operation))
 
             def send(request: dict[str, Any]) -> dict[str, Any]:
-                return method(**request)
+                response: dict[str, Any] = method(**request)
+                return response
 
         self._senders[operation] = send
         return send

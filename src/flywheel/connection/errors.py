@@ -99,5 +99,5 @@ def backoff_delay(attempt: int, base: float, cap: float) -> float:
     Capped exponential backoff with full jitter: uniform in [0, min(cap, base * 2**(n-1))],
     which spreads competing clients out instead of having them retry in lockstep.
     """
-    ceiling = min(cap, base * 2 ** min(attempt - 1, _MAX_EXPONENT))
+    ceiling: float = min(cap, base * 2 ** min(attempt - 1, _MAX_EXPONENT))
     return random.random() * ceiling
