@@ -190,7 +190,7 @@ def test_cancelled_flights_load_with_missing_values(
         origin=cancelled["origin"],
     )
     assert flight is not None
-    assert (flight.dep_time, flight.dep_delay, flight.arr_delay) == (None, None, None)
+    assert all(value is None for value in (flight.dep_time, flight.dep_delay, flight.arr_delay))
     assert flight.dest == cancelled["dest"]
 
 
@@ -301,6 +301,13 @@ def test_conflict_story(demo_engine: tuple[Engine, Any], answers: Answers) -> No
     assert story.raised
     assert story.seen_after_refresh == FLAGGED
     assert story.final_status == SIGNED_OFF
+    # Told again on the same items (status now signed off), the story is the same.
+    from flywheel.demo.fleet import show_conflict
+
+    engine, _ = demo_engine
+    assert show_conflict(engine, story.tailnum) == story
+    stored = engine.get(Plane, tailnum=story.tailnum, consistent=True)
+    assert stored is not None and stored.flights == answers.fleet.busiest[0].flights
 
 
 # -- the command line, end to end ----------------------------------------------------------

@@ -41,7 +41,8 @@ __all__ = [
 PARALLEL_SEGMENTS = 4
 #: How many of the busiest planes to list.
 BUSIEST_SHOWN = 5
-#: The two edits of the conflict: operations flags the plane, the hangar signs it off.
+#: The conflict: the plane is in service; operations flags it, the hangar signs it off.
+IN_SERVICE = "in service"
 FLAGGED = "due for A-check"
 SIGNED_OFF = "A-check done"
 
@@ -122,15 +123,20 @@ def busiest_planes(engine: Engine, shown: int = BUSIEST_SHOWN) -> tuple[list[Pla
 def show_conflict(engine: Engine, tailnum: str) -> ConflictStory:
     """Two clients edit one plane's status; the one holding a stale copy must retry.
 
-    Operations and the hangar both read the plane. Operations flags it and syncs. The
+    The plane is put in service; operations and the hangar both read it. Operations flags
+    it and syncs. The
     hangar, still holding the copy read before that, signs it off: its sync with
     ``raise_on_conflict=True`` checks that the status is still what the hangar last saw,
     finds it changed and raises CheckFailed, writing nothing. The hangar refreshes (now it
     sees the flag), makes its edit again, and this time the sync succeeds."""
     operations = engine.get(Plane, tailnum=tailnum)
-    hangar = engine.get(Plane, tailnum=tailnum)
-    if operations is None or hangar is None:
+    if operations is None:
         raise LookupError(f"Plane {tailnum!r} is not in the planes table")
+    # A known start, so the story is the same however often it is told.
+    operations.status = IN_SERVICE
+    engine.sync(operations)
+    hangar = engine.get(Plane, tailnum=tailnum)
+    assert hangar is not None
     operations.status = FLAGGED
     engine.sync(operations, raise_on_conflict=True)
 
@@ -198,6 +204,7 @@ def print_fleet(fleet: FleetAnswers, carrier: str, span: str, out: TextIO) -> No
     if story is None:
         return
     out.write(f"\n== Two copies of {story.tailnum} edited at once: a safe sync\n")
+    out.write(f"  operations and the hangar both read the plane: status {IN_SERVICE!r}\n")
     out.write(
         f"  operations: status = {story.first_edit!r}; engine.sync(plane, "
         "raise_on_conflict=True) -> written\n"

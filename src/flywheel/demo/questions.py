@@ -121,6 +121,8 @@ def ask_questions(engine: Engine, days: DaySlice, carrier: str = "UA") -> Answer
     start, end = (f"{day.isoformat()} {clock}" for clock in DEPARTURE_WINDOW)
     from_airport = engine(Flight).filter(origin=DEPARTURE_AIRPORT)
     departures = from_airport.filter(Flight.dep_at.between_(start, end)).all()
+    # Flights leaving at the same minute come in no fixed order (servers differ): fix one.
+    departures.sort(key=lambda f: (f.dep_at or "", f.carrier or "", f.flight or 0))
     that_day = from_airport.filter(Flight.dep_at.beginswith_(day.isoformat()))
     departures_that_day = that_day.count()
     first_page = that_day.page(PAGE_SIZE)
