@@ -10,7 +10,7 @@ from datetime import date
 from importlib.metadata import version
 from pathlib import Path
 
-from bench_workloads import FLYWHEEL, Result, Results, Settings
+from bench_workloads import BULK_ROUNDS, FLYWHEEL, Result, Results, Settings
 
 #: the workload names of each run.py workload (roundtrip reports two)
 WORKLOAD_ROWS = {"roundtrip": ("GetItem", "Query")}
@@ -96,7 +96,8 @@ def render(results: Results, settings: Settings) -> str:
             f"Machine and versions: {machine()}. Default transport of this checkout: `{FLYWHEEL}`. "
             f"Contestants take turns ({2 * settings.rounds} rounds of {settings.min_time / 2:g} s "
             "each); each rate is per second of client CPU time, from the 25th-percentile sample. "
-            "Bulk is wall-clock throughput."
+            f"Bulk is wall-clock throughput, the best of {BULK_ROUNDS} alternating rounds of "
+            f"{settings.bulk_items // BULK_ROUNDS:,} items per contestant."
         ),
         "",
         "### Targets",

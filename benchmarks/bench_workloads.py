@@ -329,32 +329,54 @@ def _roundtrip(results: Results, settings: Settings, url: str) -> None:
 
 
 # -- bulk load ----------------------------------------------------------------------------------
+BULK_ROUNDS = 2
+
+
 def bulk(results: Results, settings: Settings) -> None:
-    """``bulk_items`` items stored on dynalite: engine.save(list) vs parallel raw batch writes."""
+    """``bulk_items`` items stored on dynalite: engine.save(list) vs parallel raw batch writes.
+
+    The contestants take turns (``BULK_ROUNDS`` rounds of ``bulk_items / BULK_ROUNDS`` items
+    each, every run into a fresh table) and each keeps its best round: on a shared 2-core
+    machine a single run measures mostly what else was running at that moment.
+    """
     from flywheel.local import LocalServer
 
-    count = settings.bulk_items
-    print(f"bulk: {count:,} items into dynalite", flush=True)
-    logical = bench_data.logical_items(count)
+    per_round = settings.bulk_items // BULK_ROUNDS
+    print(f"bulk: {BULK_ROUNDS} x {per_round:,} items into dynalite", flush=True)
+    logical = bench_data.logical_items(per_round)
+    raw_items = bench_data.flywheel_items(logical)
+    best: dict[str, float] = {}
     with LocalServer("dynalite").start() as server:
         url = f"http://{server.host}:{server.port}"
-        # flywheel: one engine.save of the whole list, into a fresh table per transport
-        for transport in ("fast", "botocore"):
-            engine = flywheel_engine(url, transport, (f"fw{transport}",))
-            engine.create_schema()
-            objects = bench_data.flywheel_objects(logical)
-            start = time.perf_counter()
-            engine.save(objects, overwrite=True)
-            results.add("bulk", f"flywheel/{transport}", count / (time.perf_counter() - start), "items/s")
-        # raw botocore: items prepared beforehand, BatchWriteItem of 25 from a thread pool
+        runs: dict[str, Callable[[str], float]] = {
+            "flywheel/fast": lambda tag: _flywheel_bulk(url, "fast", tag, logical),
+            "flywheel/botocore": lambda tag: _flywheel_bulk(url, "botocore", tag, logical),
+        }
         for threads in (1, 4, 8):
-            rate = _botocore_bulk(url, bench_data.flywheel_items(logical), threads)
-            results.add("bulk", f"botocore x{threads}", rate, "items/s")
+            runs[f"botocore x{threads}"] = lambda tag, n=threads: _botocore_bulk(url, raw_items, n, tag)
+        for round_ in range(BULK_ROUNDS):
+            for name, run in runs.items():
+                rate = run(f"r{round_}")
+                print(f"    round {round_ + 1}: {name:<20} {rate:>10,.1f} items/s", flush=True)
+                best[name] = max(best.get(name, 0.0), rate)
+    for name, rate in best.items():
+        results.add("bulk", name, rate, "items/s")
 
 
-def _botocore_bulk(url: str, items: list[dict[str, Any]], threads: int) -> float:
+def _flywheel_bulk(url: str, transport: str, tag: str, logical: list[dict[str, Any]]) -> float:
+    """One engine.save of the whole list of prepared models, into a fresh table."""
+    engine = flywheel_engine(url, transport, (f"fw{transport}{tag}",))
+    engine.create_schema()
+    objects = bench_data.flywheel_objects(logical)
+    start = time.perf_counter()
+    engine.save(objects, overwrite=True)
+    return len(objects) / (time.perf_counter() - start)
+
+
+def _botocore_bulk(url: str, items: list[dict[str, Any]], threads: int, tag: str) -> float:
+    """Prepared AttributeValue dicts -> BatchWriteItem of 25 from ``threads`` threads."""
     client = botocore_client(url)
-    table = f"raw{threads}-bench"
+    table = f"raw{threads}{tag}-bench"
     client.create_table(
         TableName=table,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],

@@ -313,7 +313,7 @@ class Engine:
             if consistent:
                 request["ConsistentRead"] = True
             item = connection.call("GetItem", request).get("Item")
-            return None if item is None else model.ddb_load_(self, item)  # type: ignore[return-value]
+            return None if item is None else model.ddb_load_(self, item, copy=False)  # type: ignore[return-value]
         if kwargs:
             raise TypeError("get() takes either a list of keys or keyword key fields, not both")
         if isinstance(pkeys, (str, bytes, Mapping)):
@@ -335,7 +335,7 @@ class Engine:
             seen.add(identity)
             found = by_key.get(identity)
             if found is not None:
-                results.append(model.ddb_load_(self, found))  # type: ignore[arg-type]
+                results.append(model.ddb_load_(self, found, copy=False))  # type: ignore[arg-type]
         return results
 
     def refresh(self, items: "Model | Iterable[Model]", consistent: bool = False) -> None:

@@ -80,6 +80,33 @@ def _preview(value: Any) -> str:
     return text if len(text) <= 60 else f"{text[:57]}..."
 
 
+def _size_bound(item: Item) -> int:
+    """An upper bound of the item's size, exact but for numbers; one pass, no calls for the
+    common S / N values. Raises ValueError for a document nested too deeply."""
+    total = 0
+    for name, value in item.items():
+        total += len(name) if name.isascii() else _text_size(name)
+        raw = value.get("S")
+        if raw is not None:
+            total += len(raw) if raw.isascii() else _text_size(raw)  # isascii is O(1)
+            continue
+        raw = value.get("N")
+        if raw is not None:
+            total += (len(raw) + 1) // 2 + 1  # at least _number_size: digits <= characters
+            continue
+        raw = value.get("SS")
+        if raw is not None:
+            total += sum(map(len, raw)) if all(map(str.isascii, raw)) else sum(map(_text_size, raw))
+            continue
+        raw = value.get("NS")
+        if raw is not None:
+            # the sum of (len + 1) // 2 + 1 over the members is at most this
+            total += sum(map(len, raw)) // 2 + 2 * len(raw)
+            continue
+        total += attribute_size(value)
+    return total
+
+
 def check_item(
     owner: str, item: Item, key_names: Sequence[str], value_of: Callable[[str], Any]
 ) -> None:
@@ -89,6 +116,28 @@ def check_item(
     was dumped from (for the message). Raises ValueError naming the model, the
     attribute and its value.
     """
+    # Runs for every item written: a cheap bound first, the exact count (and the message
+    # naming the attribute) only when the bound reaches a limit.
+    try:
+        bound = _size_bound(item)
+    except (ValueError, TypeError, AttributeError):  # too deep, or not AttributeValues
+        bound = MAX_ITEM_BYTES + 1
+    if bound <= MAX_ITEM_BYTES:
+        if bound <= MAX_RANGE_KEY_BYTES:
+            return  # no key can be larger than the whole item
+        for position, name in enumerate(key_names):
+            limit = MAX_HASH_KEY_BYTES if position == 0 else MAX_RANGE_KEY_BYTES
+            key = item.get(name)
+            if key is not None and attribute_size(key) > limit:
+                break
+        else:
+            return
+    _check_exactly(owner, item, key_names, value_of)
+
+
+def _check_exactly(
+    owner: str, item: Item, key_names: Sequence[str], value_of: Callable[[str], Any]
+) -> None:
     total = 0
     sizes: dict[str, int] = {}
     for name, value in item.items():

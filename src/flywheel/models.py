@@ -20,6 +20,7 @@ An object is not safe to share between threads; an Engine is (it keeps no per-ca
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator, Mapping, cast
@@ -368,18 +369,22 @@ class Model(metaclass=ModelMetaclass):
         engine: "Engine | None",
         data: Mapping[str, Any],
         attributes: Iterable[str] | None = None,
+        *,
+        copy: bool = True,
     ) -> "Model":
         """Build an object from an item in DynamoDB's JSON form (``{'id': {'S': 'a'}}``).
 
         ``attributes`` names what the item was read with when that is not the whole item
         (the projection of a KEYS_ONLY or INCLUDE index): the attributes outside it are
         unknown, not absent, so a safe sync writing one does not expect it absent.
+        ``copy=False`` hands ``data`` (a dict) over to the object as its cache, as the engine
+        does with items it has just read (saves a copy per item; nobody else holds them).
         """
         obj = object.__new__(cls)
         state = obj.__dict__
         state["__incrs__"] = {}
         state["__dirty__"] = set()
-        obj.set_item_(dict(data))
+        obj.set_item_(data if not copy and type(data) is dict else dict(data))
         state["__seen__"] = None if attributes is None else frozenset(attributes) | set(data)
         state["__engine__"] = engine
         obj.post_load_(engine)
@@ -388,21 +393,24 @@ class Model(metaclass=ModelMetaclass):
     def set_item_(self, item: Item) -> None:
         """Make the object match a stored item exactly (declared fields it lacks -> None)."""
         state = self.__dict__
-        fields = self.meta_.fields
-        for name, field in fields.items():
+        meta = self.meta_
+        fields = meta.fields
+        # hot path (every item loaded): a flat loop over prepared loaders, no Field frames
+        for name, load, absent in _field_loaders(meta):
             av = item.get(name)
             if av is not None:
-                state[name] = field.ddb_load(av)
-            elif field.composite:
+                state[name] = load(av)
+            elif absent is _COMPOSITE:
                 state.pop(name, None)
             else:
-                state[name] = set() if field.is_set else None
+                state[name] = set() if absent is set else None
         # cheap dict tests first: this runs for every item loaded (hot path)
         for name in [n for n in state if n not in fields and n not in item and _is_undeclared(self, n)]:
             del state[name]
-        for name, av in item.items():
-            if name not in fields:
-                state[name] = load_natural(av)
+        if not item.keys() <= fields.keys():
+            for name, av in item.items():
+                if name not in fields:
+                    state[name] = load_natural(av)
         state["__cache__"] = item
 
     def set_ddb_val_(self, key: str, val: dict[str, Any]) -> None:
@@ -494,6 +502,29 @@ class Model(metaclass=ModelMetaclass):
 
 # DynamoDB refuses these on a key attribute of the table or of an index.
 _EMPTY_VALUES = ({"S": ""}, {"B": b""})
+
+
+# What set_item_ leaves for a declared field the item lacks: None, an empty set (set
+# fields), or nothing at all (composites, computed from their parts).
+_COMPOSITE = object()
+FieldLoader = tuple[str, Callable[[dict[str, Any]], Any], Any]
+
+
+def _field_loaders(meta: ModelMetadata) -> tuple[FieldLoader, ...]:
+    """(name, load, absent) of every declared field, built once per model: ``load`` is the
+    type's ``load_attribute`` itself unless a Field subclass overrides ``ddb_load``."""
+    loaders: tuple[FieldLoader, ...] | None = meta.__dict__.get("_field_loaders")
+    if loaders is None or len(loaders) != len(meta.fields):
+        loaders = tuple(
+            (
+                name,
+                field.type.load_attribute if type(field).ddb_load is Field.ddb_load else field.ddb_load,
+                _COMPOSITE if field.composite else set if field.is_set else None,
+            )
+            for name, field in meta.fields.items()
+        )
+        meta.__dict__["_field_loaders"] = loaders
+    return loaders
 
 
 def _is_undeclared(obj: Model, name: str) -> bool:

@@ -261,7 +261,7 @@ class Query(Generic[M]):
                 if index_name is None
                 else model.meta_.get_ordering_from_index(index_name).projected()
             )
-            return lambda item: model.ddb_load_(engine, item, projected)
+            return lambda item: model.ddb_load_(engine, item, projected, copy=False)
         fields = model.meta_.fields
         hidden = plan.hidden
 

@@ -27,6 +27,7 @@ CONNECTION_OPTIONS = frozenset(
         "retry_deadline",
         "table_wait_timeout",
         "transport",
+        "batch_concurrency",
     }
 )
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import botocore
@@ -30,6 +32,11 @@ Item = dict[str, dict[str, Any]]
 TRANSPORTS = ("botocore", "fast")
 TRANSPORT_ENV = "FLYWHEEL_TRANSPORT"
 DEFAULT_TRANSPORT = "fast"
+
+#: Requests of one batch operation in flight at once. A batch is a few hundred microseconds
+#: of client CPU and a few milliseconds of server time, so a few in flight keep the server
+#: busy; more only queue on a server that is already saturated.
+DEFAULT_BATCH_CONCURRENCY = 4
 
 #: How call() sends one operation: takes the request dict, returns the response dict.
 Sender = Callable[[dict[str, Any]], dict[str, Any]]
@@ -57,6 +64,11 @@ class DynamoDBConnection:
     or ``'fast'`` (fast.py: same credentials, endpoint, HTTP pool and errors, without
     botocore's per-value shape walks). ``None`` reads ``$FLYWHEEL_TRANSPORT``, else
     :data:`DEFAULT_TRANSPORT`. Table administration always goes through the client.
+
+    ``batch_concurrency`` bounds how many requests of one :meth:`batch_write` /
+    :meth:`batch_get` are in flight at once (sent from a pool of that many threads, shared
+    by every call on this connection); 1 sends them one after another from the caller's
+    thread. botocore's ``max_pool_connections`` (default 10) should not be below it.
     """
 
     def __init__(
@@ -69,6 +81,7 @@ class DynamoDBConnection:
         retry_deadline: float = 60.0,
         table_wait_timeout: float = 300.0,
         transport: str | None = None,
+        batch_concurrency: int = DEFAULT_BATCH_CONCURRENCY,
     ) -> None:
         if transport is None:
             transport = os.environ.get(TRANSPORT_ENV) or DEFAULT_TRANSPORT
@@ -76,6 +89,12 @@ class DynamoDBConnection:
             raise ValueError(f"transport must be one of {TRANSPORTS}, got {transport!r}")
         if not isinstance(max_attempts, int) or isinstance(max_attempts, bool) or max_attempts < 1:
             raise ValueError(f"max_attempts must be an int >= 1, got {max_attempts!r}")
+        if (
+            not isinstance(batch_concurrency, int)
+            or isinstance(batch_concurrency, bool)
+            or batch_concurrency < 1
+        ):
+            raise ValueError(f"batch_concurrency must be an int >= 1, got {batch_concurrency!r}")
         for name, value in (
             ("backoff_base", backoff_base),
             ("backoff_cap", backoff_cap),
@@ -96,6 +115,10 @@ class DynamoDBConnection:
         self.retry_deadline = float(retry_deadline)
         self.table_wait_timeout = float(table_wait_timeout)
         self.transport = transport
+        self.batch_concurrency = batch_concurrency
+        self._batch_pool: ThreadPoolExecutor | None = None
+        self._batch_pool_pid = os.getpid()
+        self._batch_pool_lock = threading.Lock()
         self._fast: FastTransport | None = None
         if transport == "fast" and supports_fast_path(client):
             self._fast = FastTransport(client)
@@ -187,8 +210,23 @@ class DynamoDBConnection:
         url: str = self.client.meta.endpoint_url
         return url
 
+    def batch_pool(self) -> ThreadPoolExecutor:
+        """The threads that send batch requests (created on first use, ended by close())."""
+        with self._batch_pool_lock:
+            # a forked child inherits the pool object but not its threads: it needs its own
+            if self._batch_pool is None or self._batch_pool_pid != os.getpid():
+                self._batch_pool = ThreadPoolExecutor(
+                    self.batch_concurrency, thread_name_prefix="flywheel-batch"
+                )
+                self._batch_pool_pid = os.getpid()
+            return self._batch_pool
+
     def close(self) -> None:
-        """Close the client's pooled HTTP connections."""
+        """Close the client's pooled HTTP connections and end the batch threads."""
+        with self._batch_pool_lock:
+            pool, self._batch_pool = self._batch_pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
         close = getattr(self.client, "close", None)
         if close is not None:
             close()
@@ -304,10 +342,14 @@ class DynamoDBConnection:
         """Write ``{'PutRequest': {'Item': ...}}`` / ``{'DeleteRequest': {'Key': ...}}``.
 
         Requests naming the same key (by the attributes in ``key_names``) are sent once, the
-        last one winning; they go out in batches of 25 and unprocessed ones are retried with
-        backoff. If DynamoDB makes no progress for ``max_attempts`` sends in a row, or a
-        request fails, :class:`~flywheel.exceptions.BatchWriteError` is raised, its
-        ``unprocessed`` listing the caller's requests that were not written (the rest were).
+        last one winning; they go out in batches of 25, up to ``batch_concurrency`` batches
+        at a time, and unprocessed ones are retried with backoff (one batch at a time while
+        DynamoDB leaves some over). If DynamoDB makes no progress for ``max_attempts`` sends
+        in a row, or a request fails, no further batch is sent, those already sent are
+        waited for, and :class:`~flywheel.exceptions.BatchWriteError` is raised: its
+        ``unprocessed`` lists the caller's requests that were not written and ``written``
+        those that were, both in the caller's order. Batches never share a key, so the order
+        they land in cannot change what is stored.
         """
         batches.batch_write(self, table, requests, key_names)
 
@@ -322,7 +364,8 @@ class DynamoDBConnection:
         """Fetch items by key, in any order, each once; missing keys are skipped.
 
         ``attributes`` limits the attributes returned (the key attributes always come
-        back). Keys go out in batches of 100; unprocessed keys are retried with backoff and
+        back). Keys go out in batches of 100, up to ``batch_concurrency`` at a time;
+        unprocessed keys are retried with backoff and
         :class:`~flywheel.exceptions.BatchGetError` is raised if no progress is made.
         """
         return batches.batch_get(self, table, keys, key_names, consistent, attributes)

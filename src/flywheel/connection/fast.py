@@ -41,12 +41,22 @@ from botocore.exceptions import ChecksumError, NoCredentialsError
 from botocore.parsers import ResponseParserError, create_parser
 from botocore.validate import ParamValidationDecorator
 
-try:  # optional: about twice as fast as json on item-heavy pages
+_dumps_fast: Callable[..., bytes] | None
+try:  # optional: faster than json on item-heavy pages, ~8x faster writing a batch
     import orjson
 
     _loads: Callable[[bytes], Any] = orjson.loads
+    _dumps_fast = orjson.dumps
+    # types json refuses go to the default hook (which refuses them too), not to orjson's
+    # own conversions, so both encoders accept exactly the same requests
+    _DUMPS_OPTIONS = (
+        orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+        | orjson.OPT_PASSTHROUGH_SUBCLASS
+    )
 except ImportError:  # pragma: no cover - depends on the environment
     _loads = json.loads
+    _dumps_fast = None
+    _DUMPS_OPTIONS = 0
 
 #: Operations whose requests and responses are sent and parsed here; all carry items.
 FAST_OPERATIONS = frozenset(
@@ -80,6 +90,13 @@ def _encode_binary(value: Any) -> Any:
 
 def encode_request(request: dict[str, Any]) -> bytes:
     """The JSON body of a request dict in botocore's form."""
+    if _dumps_fast is not None:
+        try:
+            return _dumps_fast(request, default=_encode_binary, option=_DUMPS_OPTIONS)
+        except TypeError:
+            # orjson's JSONEncodeError: an int over 64 bits, a str subclass, a lone
+            # surrogate...: json writes what it can and words the error for what it cannot
+            pass
     return json.dumps(request, separators=(",", ":"), default=_encode_binary).encode("utf-8")
 
 

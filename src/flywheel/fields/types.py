@@ -149,6 +149,8 @@ class ListType(_JsonDocumentType):
     _python_type = list
 
 
+_INT_ONLY = frozenset({int})
+
 # Types that cannot be members of a set (register_type(..., allow_in_set=False)).
 _NOT_IN_SET: set[type] = set()
 
@@ -236,7 +238,10 @@ class SetType(TypeDefinition):
             return dump_untyped_set(value)
         dump = item_type.dump_scalar
         members = {dump(member) for member in value}
-        if self.ddb_data_type == NUMBER_SET:
+        if self.ddb_data_type == NUMBER_SET and not (
+            # distinct ints have distinct texts: the common int set needs no Decimal pass
+            item_type.distinct_number_texts and set(map(type, value)) <= _INT_ONLY
+        ):
             # 0.1 and Decimal('0.1') differ in Python but are one DynamoDB number, and a
             # set holding a number twice makes the request fail.
             return {NUMBER_SET: unique_numbers(members)}
@@ -251,8 +256,7 @@ class SetType(TypeDefinition):
             raw = av[self.ddb_data_type]  # type: ignore[index]
         except KeyError:
             return self._load_foreign(av)
-        load = item_type.load_scalar
-        return {load(member) for member in raw}
+        return item_type.load_scalar_set(raw)
 
     def load_missing(self) -> Any:
         return set()

@@ -12,6 +12,7 @@ A type checks a value (``coerce``) and converts it both ways, at two levels side
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from typing import Any
 
@@ -74,6 +75,9 @@ class TypeDefinition:
     ddb_data_type: str | None = None
     mutable: bool = False
     allowed_filters: AbstractSet[str] = ALL_FILTERS
+    #: True when distinct values always dump to distinct N texts (ints), so a number set of
+    #: them needs no de-duplication by numeric value
+    distinct_number_texts: bool = False
 
     _filters_derived = True  # allowed_filters was derived from ddb_data_type, not declared
 
@@ -149,6 +153,12 @@ class TypeDefinition:
     def load_scalar(self, raw: Any) -> Any:
         """The inverse of ``dump_scalar``."""
         return self.ddb_load(wire_decoders[self.ddb_data_type](raw))  # type: ignore[index]
+
+    def load_scalar_set(self, raw: Iterable[Any]) -> set[Any]:
+        """``{load_scalar(m) for m in raw}``: the members of a stored set of this type
+        (built-in types override it with a loop in C)."""
+        load = self.load_scalar
+        return {load(member) for member in raw}
 
     def _load_foreign(self, av: AttributeValue) -> Any:
         # An attribute of another DynamoDB type than ours (written by another client): read

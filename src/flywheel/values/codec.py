@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -307,8 +308,26 @@ def _load_json_float(text: str) -> float | Decimal:
 _JSON_DECODER = json.JSONDecoder(parse_float=_load_json_float)
 
 
+# orjson (optional) parses ~3x faster, but reads every fraction or exponent as a float and
+# an int of 19+ digits as a float too; texts holding neither parse identically both ways
+# (anything else orjson refuses, like NaN or a lone surrogate, goes to json as before).
+# The test looks at the whole text, strings included, so it errs toward the exact path.
+_NOT_PLAIN_NUMBERS = re.compile(r'[0-9](?:[.eE]|[0-9]{18})').search
+_orjson_loads: Callable[[str], Any] | None
+try:
+    from orjson import JSONDecodeError as _OrjsonError
+    from orjson import loads as _orjson_loads
+except ImportError:  # pragma: no cover - depends on the environment
+    _orjson_loads = None
+
+
 def load_json(text: str) -> Any:
     """The dict or list stored as JSON text (numbers keep their precision)."""
+    if _orjson_loads is not None and not _NOT_PLAIN_NUMBERS(text):
+        try:
+            return _orjson_loads(text)
+        except _OrjsonError:
+            pass  # json decides, and words the error
     try:
         return _JSON_DECODER.decode(text)
     except ValueError as exc:

@@ -4,6 +4,7 @@ through ``ddb_dump``): this runs for every attribute of every item."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -16,8 +17,8 @@ from .codec import (
     AttributeValue,
     Binary,
     check_float,
-    check_text,
     check_number,
+    check_text,
     format_decimal,
     format_float,
     format_int,
@@ -59,6 +60,9 @@ class StringType(TypeDefinition):
     def load_scalar(self, raw: Any) -> Any:
         return raw
 
+    def load_scalar_set(self, raw: Iterable[Any]) -> set[Any]:
+        return set(raw)
+
 
 class BinaryType(TypeDefinition):
     """Binary data (bytes), stored as B; encodes str to UTF-8 automatically."""
@@ -93,6 +97,9 @@ class BinaryType(TypeDefinition):
 
     def load_scalar(self, raw: Any) -> Any:
         return raw
+
+    def load_scalar_set(self, raw: Iterable[Any]) -> set[Any]:
+        return set(raw)
 
 
 _INT_FAST_LIMIT = 10 ** 38  # ints strictly inside need no range check
@@ -135,6 +142,7 @@ class IntType(TypeDefinition):
 
     data_type = int
     ddb_data_type = NUMBER
+    distinct_number_texts = True  # format_int is one-to-one
 
     def coerce(self, value: Any, force: bool) -> Any:
         if type(value) is int or (isinstance(value, int) and not isinstance(value, bool)):
@@ -168,6 +176,12 @@ class IntType(TypeDefinition):
 
     def load_scalar(self, raw: Any) -> Any:
         return _load_int_text(raw)
+
+    def load_scalar_set(self, raw: Iterable[Any]) -> set[Any]:
+        try:
+            return set(map(int, raw))
+        except ValueError:  # '1E+2' or a fraction written by another client
+            return {_load_int_text(member) for member in raw}
 
 
 class FloatType(TypeDefinition):
@@ -214,6 +228,9 @@ class FloatType(TypeDefinition):
     def load_scalar(self, raw: Any) -> Any:
         return float(raw)
 
+    def load_scalar_set(self, raw: Iterable[Any]) -> set[Any]:
+        return set(map(float, raw))
+
 
 class DecimalType(TypeDefinition):
     """Decimals (up to 38 significant digits), stored as N; exact."""
@@ -256,6 +273,9 @@ class DecimalType(TypeDefinition):
 
     def load_scalar(self, raw: Any) -> Any:
         return Decimal(raw)
+
+    def load_scalar_set(self, raw: Iterable[Any]) -> set[Any]:
+        return set(map(Decimal, raw))
 
 
 class NumberType(TypeDefinition):
@@ -391,6 +411,10 @@ def _datetime_from_micros(micros: int) -> datetime:
 
 
 def _datetime_from_text(text: str) -> datetime:
+    if len(text) < 12 and text.isascii() and text.isdigit():
+        # whole seconds after the epoch (what naive datetimes without microseconds store):
+        # 11 digits stay below year 5138, so no overflow
+        return _EPOCH + timedelta(0, int(text))
     whole, _, fraction = text.partition('.')
     if len(fraction) <= 6:  # at most microseconds: exact, no rounding needed
         try:
