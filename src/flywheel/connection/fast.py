@@ -27,6 +27,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import importlib
 import json
 import threading
 import time
@@ -43,7 +44,8 @@ from botocore.validate import ParamValidationDecorator
 
 _dumps_fast: Callable[..., bytes] | None
 try:  # optional: faster than json on item-heavy pages, ~8x faster writing a batch
-    import orjson
+    # looked up by name so that type checking does not depend on orjson being installed
+    orjson: Any = importlib.import_module("orjson")
 
     _loads: Callable[[bytes], Any] = orjson.loads
     _dumps_fast = orjson.dumps

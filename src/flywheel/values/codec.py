@@ -11,6 +11,7 @@ code runs for every attribute of every item.
 """
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import re
@@ -313,12 +314,13 @@ _JSON_DECODER = json.JSONDecoder(parse_float=_load_json_float)
 # (anything else orjson refuses, like NaN or a lone surrogate, goes to json as before).
 # The test looks at the whole text, strings included, so it errs toward the exact path.
 _NOT_PLAIN_NUMBERS = re.compile(r'[0-9](?:[.eE]|[0-9]{18})').search
-_orjson_loads: Callable[[str], Any] | None
-try:
-    from orjson import JSONDecodeError as _OrjsonError
-    from orjson import loads as _orjson_loads
+_orjson_loads: Callable[[str], Any] | None = None
+_OrjsonError: type[Exception] = ValueError
+try:  # looked up by name so that type checking does not depend on orjson being installed
+    _orjson: Any = importlib.import_module("orjson")
+    _orjson_loads, _OrjsonError = _orjson.loads, _orjson.JSONDecodeError
 except ImportError:  # pragma: no cover - depends on the environment
-    _orjson_loads = None
+    pass
 
 
 def load_json(text: str) -> Any:
