@@ -126,3 +126,21 @@ def engine(flywheel_engine: Any) -> Iterator[Any]:
     namespace is dropped afterwards, however the test ends."""
     yield flywheel_engine
 
+
+
+@pytest.fixture
+def tables(engine: Any, request: pytest.FixtureRequest) -> Any:
+    """``engine`` with the test module's ``MODELS`` registered and their tables created."""
+    engine.register(*request.module.MODELS)
+    engine.create_schema()
+    return engine
+
+
+@pytest.fixture
+def elsewhere(tables: Any, request: pytest.FixtureRequest) -> Any:
+    """A second Engine on the same tables: another client of the database."""
+    from flywheel import Engine
+
+    other = Engine(dynamo=tables.dynamo, namespace=tables.namespace)
+    other.register(*request.module.MODELS)
+    return other

@@ -13,20 +13,11 @@ from datetime import date
 from typing import Any
 
 import pytest
+from helpers import stored
 
 from flywheel import NUMBER, CheckFailed, Composite, Engine, Field, GlobalIndex, Model
 from flywheel.fields import default_merge
 from flywheel.model_meta import ValidationError
-
-
-def stored(engine: Engine, model: type[Model], **key: Any) -> dict[str, Any] | None:
-    """The stored item in DynamoDB JSON, read consistently with a plain GetItem."""
-    request = {
-        "TableName": model.meta_.ddb_tablename(engine.namespace),
-        "Key": model.meta_.pk_dict(scope=key, ddb_dump=True),
-        "ConsistentRead": True,
-    }
-    return engine.dynamo.call("GetItem", request).get("Item")
 
 
 # -- models ----------------------------------------------------------------------------------
@@ -124,21 +115,6 @@ def new_leg(**extra: Any) -> Leg:
     }
     values.update(extra)
     return Leg(**values)
-
-
-@pytest.fixture
-def tables(engine: Engine) -> Engine:
-    engine.register(*MODELS)
-    engine.create_schema()
-    return engine
-
-
-@pytest.fixture
-def elsewhere(tables: Engine) -> Engine:
-    """A second engine on the same tables: another client writing concurrently."""
-    other = Engine(dynamo=tables.dynamo, namespace=tables.namespace)
-    other.register(*MODELS)
-    return other
 
 
 # -- values (no server) ----------------------------------------------------------------------

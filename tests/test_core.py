@@ -5,6 +5,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import pytest
+from helpers import stored
 
 from flywheel import CheckFailed, Engine, Field, Model
 from flywheel.model_meta import ValidationError
@@ -41,19 +42,7 @@ class Item(Model):
     n = Field(data_type=int)
 
 
-@pytest.fixture
-def tables(engine: Engine) -> Engine:
-    engine.register(Tweet, Everything, Item)
-    engine.create_schema()
-    return engine
-
-
-def raw_item(engine: Engine, model: type[Model], **key: object) -> dict:
-    """The stored item as DynamoDB JSON, read with a plain botocore call."""
-    request = {"TableName": model.meta_.ddb_tablename(engine.namespace), "Key": {}}
-    for name, value in key.items():
-        request["Key"][name] = {"S": value}
-    return engine.dynamo.call("GetItem", request).get("Item")
+MODELS = (Tweet, Everything, Item)
 
 
 def test_create_schema_creates_missing_tables_once(engine: Engine) -> None:
@@ -81,7 +70,7 @@ def test_every_type_round_trips_with_contract_wire_format(tables: Engine) -> Non
         day=date(2013, 7, 4),
     )
     tables.save(obj)
-    raw = raw_item(tables, Everything, key="k1")
+    raw = stored(tables, Everything, key="k1")
     assert raw["s"] == {"S": ""}
     assert raw["b"] == {"B": b"\x00\xffraw"}
     assert raw["i"] == {"N": "12345678901234567890123456789012345678"}
@@ -175,7 +164,7 @@ def test_undeclared_fields_and_sync(tables: Engine) -> None:
     tweet.retweets = 0
     tweet._local = "never saved"
     tables.save(tweet)
-    raw = raw_item(tables, Tweet, userid="u1", id="1")
+    raw = stored(tables, Tweet, userid="u1", id="1")
     assert raw["link"] == {"S": "http://drmcninja.com"}
     assert "_local" not in raw
     tweet.link = "http://www.smbc-comics.com"

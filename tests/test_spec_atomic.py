@@ -6,9 +6,9 @@ conflict behaviour) reproduced against the local server, with the CONTRACT rules
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import pytest
+from helpers import stored
 
 from flywheel import CheckFailed, Engine, Field, Model
 
@@ -37,31 +37,6 @@ class Account(Model):
 
 
 MODELS = (Tweet, Item, Account)
-
-
-@pytest.fixture
-def tables(engine: Engine) -> Engine:
-    engine.register(*MODELS)
-    engine.create_schema()
-    return engine
-
-
-@pytest.fixture
-def elsewhere(tables: Engine) -> Engine:
-    """Another client of the same tables."""
-    other = Engine(dynamo=tables.dynamo, namespace=tables.namespace)
-    other.register(*MODELS)
-    return other
-
-
-def stored(engine: Engine, model: type[Model], **key: Any) -> dict[str, Any] | None:
-    """The stored item in DynamoDB JSON, read consistently with a plain GetItem."""
-    request = {
-        "TableName": model.meta_.ddb_tablename(engine.namespace),
-        "Key": model.meta_.pk_dict(scope=key, ddb_dump=True),
-        "ConsistentRead": True,
-    }
-    return engine.dynamo.call("GetItem", request).get("Item")
 
 
 # -- Atomic increment ----------------------------------------------------------------------

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from helpers import stored
 
 from flywheel import (
     NUMBER,
@@ -18,15 +19,6 @@ from flywheel import (
     Model,
 )
 from flywheel.model_meta import ValidationError
-
-
-def stored(engine: Engine, model: type[Model], **key: Any) -> dict[str, Any] | None:
-    request = {
-        "TableName": model.meta_.ddb_tablename(engine.namespace),
-        "Key": model.meta_.pk_dict(scope=key, ddb_dump=True),
-        "ConsistentRead": True,
-    }
-    return engine.dynamo.call("GetItem", request).get("Item")
 
 
 # -- declaring models ----------------------------------------------------------------------

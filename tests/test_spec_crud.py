@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from helpers import stored
 
 from flywheel import CheckFailed, ConditionalCheckFailedException, Engine, Field, Model
 from flywheel.models import SetDelta
@@ -44,21 +45,6 @@ MODELS = (Tweet, Item, Account)
 
 
 @pytest.fixture
-def tables(engine: Engine) -> Engine:
-    engine.register(*MODELS)
-    engine.create_schema()
-    return engine
-
-
-@pytest.fixture
-def elsewhere(tables: Engine) -> Engine:
-    """Another client of the same tables."""
-    other = Engine(dynamo=tables.dynamo, namespace=tables.namespace)
-    other.register(*MODELS)
-    return other
-
-
-@pytest.fixture
 def calls(tables: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """The operations sent through the engine's connection, in order."""
     sent: list[str] = []
@@ -70,16 +56,6 @@ def calls(tables: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]
 
     monkeypatch.setattr(tables.dynamo, "call", recording_call)
     yield sent
-
-
-def stored(engine: Engine, model: type[Model], **key: Any) -> dict[str, Any] | None:
-    """The stored item in DynamoDB JSON, read consistently with a plain GetItem."""
-    request = {
-        "TableName": model.meta_.ddb_tablename(engine.namespace),
-        "Key": model.meta_.pk_dict(scope=key, ddb_dump=True),
-        "ConsistentRead": True,
-    }
-    return engine.dynamo.call("GetItem", request).get("Item")
 
 
 # -- 1.4.1 Save ----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
+from helpers import stored
 
 from flywheel import (
     NUMBER,
@@ -46,16 +47,6 @@ class Tweet(Model):
         self.id = id
         self.ts = ts
         self.text = text
-
-
-def stored(engine: Engine, model: type[Model], **key: Any) -> dict[str, Any] | None:
-    """The stored item in DynamoDB JSON, read consistently with a plain GetItem."""
-    request = {
-        "TableName": model.meta_.ddb_tablename(engine.namespace),
-        "Key": model.meta_.pk_dict(scope=key, ddb_dump=True),
-        "ConsistentRead": True,
-    }
-    return engine.dynamo.call("GetItem", request).get("Item")
 
 
 def test_getting_started(local_server: Any, namespace: str) -> None:

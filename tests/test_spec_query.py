@@ -67,13 +67,6 @@ MODELS = (Tweet, GTweet, SocialMediaItem, Blob)
 
 
 @pytest.fixture
-def tables(engine: Engine) -> Engine:
-    engine.register(*MODELS)
-    engine.create_schema()
-    return engine
-
-
-@pytest.fixture
 def requests(tables: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
     """The Query/Scan requests sent through the engine's connection."""
     sent: list[dict[str, Any]] = []

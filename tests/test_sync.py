@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from helpers import stored
 
 from flywheel import CheckFailed, Composite, Engine, Field, GlobalIndex, Model
 
@@ -61,20 +62,6 @@ MODELS = (Post, Counter, Scored, Listed)
 
 
 @pytest.fixture
-def tables(engine: Engine) -> Engine:
-    engine.register(*MODELS)
-    engine.create_schema()
-    return engine
-
-
-@pytest.fixture
-def elsewhere(tables: Engine) -> Engine:
-    other = Engine(dynamo=tables.dynamo, namespace=tables.namespace)
-    other.register(*MODELS)
-    return other
-
-
-@pytest.fixture
 def calls(tables: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
     """The (operation, request) pairs sent through the engine's connection."""
     sent: list[dict[str, Any]] = []
@@ -86,15 +73,6 @@ def calls(tables: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict
 
     monkeypatch.setattr(tables.dynamo, "call", recording_call)
     yield sent
-
-
-def stored(engine: Engine, model: type[Model], **key: Any) -> dict[str, Any] | None:
-    request = {
-        "TableName": model.meta_.ddb_tablename(engine.namespace),
-        "Key": model.meta_.pk_dict(scope=key, ddb_dump=True),
-        "ConsistentRead": True,
-    }
-    return engine.dynamo.call("GetItem", request).get("Item")
 
 
 # -- the conflict matrix ---------------------------------------------------------------------
