@@ -19,7 +19,7 @@ import pytest
 from flywheel import Engine
 from flywheel.cli import EXIT_ERROR, EXIT_SCHEMA_DIFFERS, EXIT_USAGE, main
 from flywheel.connection import DynamoDBConnection
-from flywheel.engine import key_identity
+from flywheel.connection.batches import key_identity
 from flywheel.transfer import dump_checkpoint_path, dump_table, load_checkpoint_path
 
 GADGET_V1 = """
@@ -80,7 +80,7 @@ def scan_items(dynamo: DynamoDBConnection, table: str) -> dict[tuple[Any, ...], 
     items: dict[tuple[Any, ...], dict[str, Any]] = {}
     for page in dynamo.paginate("Scan", {"TableName": table}):
         for item in page["Items"]:
-            items[key_identity({name: item[name] for name in key_names})] = item
+            items[key_identity(item, key_names, table)] = item
     return items
 
 

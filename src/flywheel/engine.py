@@ -9,10 +9,10 @@
 """
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence, TypeVar, overload
 
 from .connection import DynamoDBConnection
+from .connection.batches import key_identity
 from .exceptions import CheckFailed
 from .item_limits import check_item, check_key
 from .expressions import Placeholders, attribute_absent
@@ -36,17 +36,6 @@ def _as_list(items: Any) -> list[Any]:
     if isinstance(items, (list, tuple, set, frozenset)):
         return list(items)
     return [items]
-
-
-def key_identity(key: Mapping[str, Mapping[str, Any]]) -> tuple[Any, ...]:
-    """A hashable identity for a key of AttributeValues (numbers compared by value)."""
-    parts = []
-    for name in sorted(key):
-        ((kind, value),) = key[name].items()
-        if kind == "N":
-            value = Decimal(value)
-        parts.append((name, kind, value))
-    return tuple(parts)
 
 
 class Engine:
@@ -325,11 +314,12 @@ class Engine:
         items = connection.batch_get(
             table, keys, model.meta_.key_names, consistent=consistent
         )
-        by_key = {key_identity(_key_part(item, model)): item for item in items}
+        names = model.meta_.key_names
+        by_key = {key_identity(item, names, table): item for item in items}
         results: list[M] = []
         seen = set()
         for key in keys:
-            identity = key_identity(key)
+            identity = key_identity(key, names, table)
             if identity in seen:
                 continue
             seen.add(identity)
@@ -350,20 +340,21 @@ class Engine:
             by_model.setdefault(type(obj), []).append(obj)
         for model, group in by_model.items():
             table = self.tablename(model)
+            names = model.meta_.key_names
             keys = [obj.pk_dict_ for obj in group]
             if len(group) == 1:
                 request: dict[str, Any] = {"TableName": table, "Key": keys[0]}
                 if consistent:
                     request["ConsistentRead"] = True
                 item = connection.call("GetItem", request).get("Item")
-                found = {} if item is None else {key_identity(keys[0]): item}
+                found = {} if item is None else {key_identity(keys[0], names, table): item}
             else:
                 items_found = connection.batch_get(
                     table, keys, model.meta_.key_names, consistent=consistent
                 )
-                found = {key_identity(_key_part(i, model)): i for i in items_found}
+                found = {key_identity(i, names, table): i for i in items_found}
             for obj, key in zip(group, keys):
-                item = found.get(key_identity(key))
+                item = found.get(key_identity(key, names, table))
                 if item is not None:
                     self._loaded(obj, item)
                 else:
@@ -405,11 +396,11 @@ class Engine:
             for obj, table, key, item in prepared:
                 by_table.setdefault(table, []).append({"PutRequest": {"Item": item}})
                 key_names[table] = type(obj).meta_.key_names
-                winners[(table, key_identity(key))] = item
+                winners[(table, key_identity(key, key_names[table], table))] = item
             for table, requests in by_table.items():
                 connection.batch_write(table, requests, key_names[table])
             for obj, table, key, _item in prepared:
-                self._saved(obj, winners[(table, key_identity(key))])
+                self._saved(obj, winners[(table, key_identity(key, key_names[table], table))])
             return
         # One conditional PutItem each (a batch cannot carry conditions): items before one
         # whose key exists stay written.
@@ -573,11 +564,11 @@ class Engine:
             if isinstance(pkeys, (str, bytes, Mapping)):
                 raise TypeError(f"delete_key(model, pkeys) takes a list of keys, got {pkeys!r}")
             keys = [self._key_of(model, pkey) for pkey in pkeys]
-        distinct = {key_identity(key): key for key in keys}
+        table = self.tablename(model)
+        distinct = {key_identity(key, model.meta_.key_names, table): key for key in keys}
         if not distinct:
             return 0
         connection = self._connection()
-        table = self.tablename(model)
         if len(distinct) == 1:
             connection.call("DeleteItem", {"TableName": table, "Key": next(iter(distinct.values()))})
         else:
@@ -606,6 +597,3 @@ def _forget_stored(obj: "Model") -> None:
     obj.__dict__["__cache__"] = None
     obj.__dict__["__seen__"] = None
 
-
-def _key_part(item: Item, model: type["Model"]) -> Item:
-    return {name: item[name] for name in model.meta_.key_names}
