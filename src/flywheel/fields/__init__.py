@@ -20,7 +20,7 @@ from ..exceptions import restate
 from .conditions import Condition
 from .declaration import declaration_site
 from .indexes import ALL, INCLUDE, KEYS_ONLY, Projection
-from .types import TypeDefinition, load_type, natural_type
+from .types import TypeDefinition, load_type
 
 if TYPE_CHECKING:  # pragma: no cover
     from typing_extensions import Self, TypeVar
@@ -204,23 +204,18 @@ class Field(Generic[T]):
         return dumped
 
     def ddb_dump_inner(self, value: Any) -> dict[str, Any]:
-        """The AttributeValue of one element, for contains_/ncontains_ on a set."""
-        if self.is_set:
-            item_type = getattr(self.type, "item_type", None)
-            if item_type is None:
-                dumped = natural_type().dump_attribute(value)
-            else:
-                dumped = item_type.dump_attribute(item_type.coerce(value, self.coerce_values))
-            if dumped is None:
-                raise ValueError(f"{self.qualname}: cannot look for {value!r} in a set")
-            return dumped
-        if self.ddb_data_type == "L":
-            # a native list holds members of any type: the operand is one member, not a list
-            member = self.type.dump_inner_attribute(value)
-            if member is None:
-                raise ValueError(f"{self.qualname}: cannot look for {value!r} in a list")
-            return member
-        return self.ddb_dump_for_query(value)
+        """The AttributeValue of one member, for contains_/ncontains_ on a set or native
+        list (the type dumps it); for other types, the value itself."""
+        if not (self.is_set or self.ddb_data_type == "L"):
+            return self.ddb_dump_for_query(value)
+        item_type = getattr(self.type, "item_type", None)
+        if item_type is not None:  # a typed set: the member is checked like any value
+            value = item_type.coerce(value, self.coerce_values)
+        member = self.type.dump_inner_attribute(value)
+        if member is None:
+            kind = "set" if self.is_set else "list"
+            raise ValueError(f"{self.qualname}: cannot look for {value!r} in a {kind}")
+        return member
 
     def ddb_load(self, av: dict[str, Any]) -> Any:
         """Decode an AttributeValue from DynamoDB."""
