@@ -27,7 +27,7 @@ from flywheel import (
     Model,
     set_,
 )
-from flywheel.expressions import FILTER_OPS
+from flywheel.expressions import FILTER_OPS, Placeholders, render_filter
 from flywheel.fields.conditions import Condition
 from flywheel.model_meta import AmbiguousIndexError
 
@@ -566,3 +566,12 @@ def test_filter_checks_its_arguments(posts: tuple[Engine, list[dict[str, Any]]])
         engine(Post).filter(author="bob").one()
     with pytest.raises(ValueError, match="more than one"):
         engine(Post).filter(author="ann").one()
+
+
+def test_a_wrong_member_type_in_contains_names_the_field() -> None:
+    class Tagged(Model):
+        id = Field(hash_key=True)
+        nums = Field(data_type=set_(int))
+
+    with pytest.raises(TypeError, match=r"Tagged\.nums: .*'a'"):
+        render_filter(Tagged.nums.contains_("a"), Placeholders())

@@ -210,7 +210,10 @@ class Field(Generic[T]):
             return self.ddb_dump_for_query(value)
         item_type = getattr(self.type, "item_type", None)
         if item_type is not None:  # a typed set: the member is checked like any value
-            value = item_type.coerce(value, self.coerce_values)
+            try:
+                value = item_type.coerce(value, self.coerce_values)
+            except (TypeError, ValueError) as exc:
+                raise restate(exc, f"{self.qualname}: {exc} (value {value!r})") from exc
         member = self.type.dump_inner_attribute(value)
         if member is None:
             kind = "set" if self.is_set else "list"
