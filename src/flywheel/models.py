@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator, Mapping, ca
 
 from .exceptions import restate
 from .fields import Field
-from .fields.types import dump_natural, load_natural
+from .fields.types import dump_natural, load_natural, natural_type
 from .model_meta import ModelMetaclass, ModelMetadata
 from .sync_plan import (
     SetDelta,
@@ -144,7 +144,7 @@ class Model(metaclass=ModelMetaclass):
         declared = cls.meta_.fields.get(name)
         if declared is not None:
             return declared
-        placeholder = Field(data_type=_natural_data_type())
+        placeholder = Field(data_type=natural_type())
         placeholder.name = name
         placeholder.model = cls
         return placeholder
@@ -563,16 +563,3 @@ def _add_numbers(a: Any, b: Any) -> Any:
     elif isinstance(b, Decimal) and isinstance(a, float):
         a = Decimal(repr(a))
     return a + b
-
-
-_NATURAL: Any = None
-
-
-def _natural_data_type() -> Any:
-    global _NATURAL
-    if _NATURAL is None:
-        from .fields.types import natural_type
-
-        _NATURAL = natural_type()
-    return _NATURAL
-
