@@ -31,7 +31,7 @@ from .expressions import (
     join_conditions,
     render_filter,
 )
-from .fields.types import dump_natural
+from .fields.types import dump_natural, format_number
 
 if TYPE_CHECKING:  # pragma: no cover
     from .fields.conditions import Condition
@@ -112,10 +112,6 @@ def values_equal(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
     if kind_a == "L":
         return len(va) == len(vb) and all(values_equal(x, y) for x, y in zip(va, vb))
     return False
-
-
-def _number_text(value: Any) -> str:
-    return repr(value) if isinstance(value, float) else str(value)
 
 
 @dataclass
@@ -202,7 +198,7 @@ def plan_sync(
             else:
                 _plan_set_delta(obj, name, delta.additions, delta.removals, update)
         elif delta != 0:
-            update.add(name, {"N": _number_text(delta)})
+            update.add(name, {"N": format_number(delta)})
             incremented.append(name)
     touched = set(written) | set(incrs)
     composite_parts = [name for name in touched if len(meta.related_fields.get(name, ())) > 1]
