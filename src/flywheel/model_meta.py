@@ -135,7 +135,6 @@ class ModelMetadata:
         self.related_fields: dict[str, set[str]] = {}
         self.orderings: list[Ordering] = []
         self._key_parts: frozenset[str] = frozenset()
-        self.mutable_fields: tuple[str, ...] = ()
         self.composites: tuple[Composite, ...] = ()
 
     @property
@@ -207,7 +206,6 @@ class ModelMetadata:
                 if isinstance(key, Composite):
                     key_parts |= self.all_subfields(key)
         self._key_parts = frozenset(key_parts)
-        self.mutable_fields = tuple(n for n, f in self.fields.items() if f.is_mutable)
         self.composites = tuple(f for f in self.fields.values() if isinstance(f, Composite))
         self._build_orderings()
         schema.validate_declaration(self)
