@@ -151,7 +151,9 @@ def test_lost_answer_of_a_conditional_delete_is_not_a_conflict(proxy: FaultProxy
 
 # -- when retries run out --------------------------------------------------------------------
 def test_batch_write_error_says_what_was_and_was_not_written(proxy: FaultProxy, checker: Engine) -> None:
-    engine = faulty_engine(proxy, checker, max_attempts=3)
+    # A batch of 25 can take longer than the suite's 0.3 s timeout on moto; a timed-out send
+    # would use up one of the scripted faults meant for another and blur what is checked.
+    engine = faulty_engine(proxy, checker, max_attempts=3, read_timeout=10)
     records = [Record("b", n, value="v") for n in range(60)]  # three batches of 25, 25, 10
     proxy.force(None, None, "throttle", "throttle", "throttle", operation="BatchWriteItem")
     with pytest.raises(BatchWriteError) as caught:
@@ -170,7 +172,7 @@ def test_batch_write_error_says_what_was_and_was_not_written(proxy: FaultProxy, 
 
 
 def test_batch_that_never_progresses_reports_the_rest(proxy: FaultProxy, checker: Engine) -> None:
-    engine = faulty_engine(proxy, checker, max_attempts=2)
+    engine = faulty_engine(proxy, checker, max_attempts=2, read_timeout=10)  # as above
     records = [Record("u", n, value="v") for n in range(26)]
     # the first batch (25) lands; the second (1) comes back unprocessed twice: no progress
     proxy.force(None, "partial_batch", "partial_batch", operation="BatchWriteItem")
