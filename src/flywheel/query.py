@@ -18,8 +18,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from typing_extensions import Self
-
 from .cursors import (
     CursorScope,
     InvalidCursorError,
@@ -43,6 +41,8 @@ from .fields.types import load_natural
 from .parallel_scan import check_segments, parallel_scan_pages
 
 if TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import Self
+
     from .engine import Engine
     from .model_meta import Ordering
     from .models import Model
