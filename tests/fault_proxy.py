@@ -37,7 +37,7 @@ import zlib
 from collections import Counter
 from dataclasses import dataclass, fields
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from flywheel.connection import DynamoDBConnection
@@ -92,8 +92,9 @@ class FaultProxy:
         self.delay_seconds = delay_seconds
         self._random = random.Random(seed)
         self._lock = threading.Lock()
-        # (fault kind or None, operation or None): given to the next matching requests first
-        self._forced: list[tuple[str | None, str | None]] = []
+        # (fault kind or None, operation or None, action or None): given to the next matching
+        # requests first; the action runs where the fault strikes (see force)
+        self._forced: list[tuple[str | None, str | None, Callable[[], None] | None]] = []
         #: faults injected, by kind (``'throttle'``, ``'drop_after'``...)
         self.injected: Counter[str] = Counter()
         #: requests received, by operation
@@ -119,11 +120,20 @@ class FaultProxy:
         with self._lock:
             self.rates = rates
 
-    def force(self, *kinds: str | None, operation: str | None = None) -> None:
+    def force(
+        self,
+        *kinds: str | None,
+        operation: str | None = None,
+        meanwhile: Callable[[], None] | None = None,
+    ) -> None:
         """Give the next requests of ``operation`` (any, if None) these faults, in order,
-        before any random draw (None: forward that one untouched)."""
+        before any random draw (None: forward that one untouched).
+
+        ``meanwhile`` runs where each of these faults strikes, before the client hears of it:
+        another client's write between a lost attempt (dropped before or after reaching the
+        server) and its retry."""
         with self._lock:
-            self._forced.extend((kind, operation) for kind in kinds)
+            self._forced.extend((kind, operation, meanwhile) for kind in kinds)
 
     def connect(self, **options: Any) -> DynamoDBConnection:
         """A connection through this proxy, with quick backoff (tests pass max_attempts...)."""
@@ -148,26 +158,27 @@ class FaultProxy:
         self._thread.join(timeout=5)
 
     # -- the fault draw ----------------------------------------------------------------------
-    def _draw(self, operation: str) -> tuple[str | None, float]:
-        """The fault for the next request (None for none), and a second draw to pick variants."""
+    def _draw(self, operation: str) -> tuple[str | None, float, Callable[[], None] | None]:
+        """The fault for the next request (None for none), a second draw to pick variants,
+        and the action forced with it."""
         with self._lock:
             self.operations[operation] += 1
             roll = self._random.random()
             variant = self._random.random()
-            for position, (kind, wanted) in enumerate(self._forced):
+            for position, (kind, wanted, meanwhile) in enumerate(self._forced):
                 if wanted is None or wanted == operation:
                     del self._forced[position]
                     if kind is not None:
                         self.injected[kind] += 1
-                    return kind, variant
+                    return kind, variant, meanwhile
             for kind, rate in self.rates.as_dict().items():
                 if roll < rate:
                     if kind == "partial_batch" and operation not in ("BatchWriteItem", "BatchGetItem"):
-                        return None, variant
+                        return None, variant, None
                     self.injected[kind] += 1
-                    return kind, variant
+                    return kind, variant, None
                 roll -= rate
-            return None, variant
+            return None, variant, None
 
     def _count_forwarded(self) -> None:
         with self._lock:
@@ -187,7 +198,7 @@ class FaultProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 operation = (self.headers.get("X-Amz-Target") or "").rpartition(".")[2]
-                fault, variant = proxy._draw(operation)
+                fault, variant, meanwhile = proxy._draw(operation)
                 if fault == "throttle":
                     code = THROTTLE_CODES[int(variant * len(THROTTLE_CODES))]
                     return self._answer_error(400, code, "Rate of requests exceeds the allowed throughput.")
@@ -195,6 +206,8 @@ class FaultProxy:
                     status, code = SERVER_ERRORS[int(variant * len(SERVER_ERRORS))]
                     return self._answer_error(status, code, "Internal server error (injected)")
                 if fault == "drop_before":
+                    if meanwhile is not None:
+                        meanwhile()
                     self.close_connection = True
                     return None
                 held_back: dict[str, Any] = {}
@@ -205,6 +218,8 @@ class FaultProxy:
                 else:
                     status, headers, answer = self._forward(body)
                 if fault == "drop_after":
+                    if meanwhile is not None:
+                        meanwhile()
                     self.close_connection = True
                     return None
                 if fault == "delay":

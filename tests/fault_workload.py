@@ -127,9 +127,8 @@ def bulk(engine: Engine, size: int, syncs: int, seed: int, prefix: str = "g", pa
     for number in range(syncs):
         record = live[number % len(live)]
         record.incr_(counter=1)
-        # Setting a value makes the sync conditional (raise_on_conflict checks it), so a
-        # retry after a lost answer cannot apply the increment twice (see docs/errors.md).
-        record.value = f"s{number}"
+        if number % 2:  # half the syncs also set a value (checked by raise_on_conflict)
+            record.value = f"s{number}"
         record.sync()
         counts[(record.group, record.n)] += 1
         expected[(record.group, record.n)] = (record.value, counts[(record.group, record.n)])
@@ -167,7 +166,8 @@ def mixed_threads(engine: Engine, threads: int, rounds: int, seed: int) -> Tally
                 elif action == "sync" and n in local:
                     record = local[n]
                     record.incr_(counter=1)
-                    record.value = f"{number}-{step}"
+                    if rng.random() < 0.5:  # else a bare increment
+                        record.value = f"{number}-{step}"
                     record.sync()
                 elif action == "delete" and n in local:
                     engine.delete_key(Record, group=group, n=n)

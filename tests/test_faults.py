@@ -15,7 +15,7 @@ from fault_proxy import STANDARD_FAULTS, FaultProxy, FaultRates
 from fault_workload import Record, assert_exact, bulk, mixed_threads
 
 from flywheel import CheckFailed, Engine
-from flywheel.exceptions import BatchWriteError, ConnectionFailure
+from flywheel.exceptions import BatchWriteError, ConnectionFailure, ThroughputException
 
 SEED = 20240501
 
@@ -138,6 +138,98 @@ def test_lost_answer_then_someone_elses_change_is_a_conflict(proxy: FaultProxy, 
     with pytest.raises(CheckFailed):
         record.sync(raise_on_conflict=True)
     assert checker.get(Record, group="s", n=2).value == "theirs"
+
+
+def test_lost_attempt_then_an_identical_change_by_someone_else_is_a_conflict(
+    proxy: FaultProxy, checker: Engine
+) -> None:
+    engine = faulty_engine(proxy, checker)
+    record = Record("s", 3, value="a")
+    engine.save(record)
+
+    def meanwhile() -> None:  # another client makes the very change we are making
+        theirs = checker.get(Record, group="s", n=3)
+        theirs.value = "b"
+        theirs.sync()
+
+    record.value = "b"
+    proxy.force("drop_before", operation="UpdateItem", meanwhile=meanwhile)
+    # The item holds what we meant to write, but not by our write: both read "a", so one
+    # of the two read-modify-writes must be told it lost.
+    with pytest.raises(CheckFailed):
+        record.sync(raise_on_conflict=True)
+
+
+# -- lost answers of increments ---------------------------------------------------------------
+def test_lost_answer_of_an_increment_counts_once(proxy: FaultProxy, checker: Engine) -> None:
+    engine = faulty_engine(proxy, checker)
+    record = Record("i", 1, counter=0)
+    engine.save(record)
+    for kind, raise_on_conflict in (("drop_after", True), ("delay", True), ("drop_after", False)):
+        record.incr_(counter=1)
+        proxy.force(kind, operation="UpdateItem")  # applied, answer lost: the retry is sent
+        record.sync(raise_on_conflict=raise_on_conflict)
+    assert record.counter == 3
+    assert checker.get(Record, group="i", n=1).counter == 3
+
+
+def test_lost_increment_then_other_writers_still_counts_once(
+    proxy: FaultProxy, checker: Engine
+) -> None:
+    engine = faulty_engine(proxy, checker)
+    record = Record("i", 2, counter=0)
+    engine.save(record)
+    other = Engine(checker.dynamo, namespace=checker.namespace)
+    other.register(Record)
+
+    def meanwhile() -> None:  # two increments by another client before our retry
+        theirs = other.get(Record, group="i", n=2)
+        for _ in range(2):
+            theirs.incr_(counter=10)
+            theirs.sync()
+
+    record.incr_(counter=1)
+    proxy.force("drop_after", operation="UpdateItem", meanwhile=meanwhile)
+    record.sync()
+    assert checker.get(Record, group="i", n=2).counter == 21
+    assert record.counter == 21
+
+
+def test_increment_that_landed_unheard_is_done_when_retries_run_out(
+    proxy: FaultProxy, checker: Engine
+) -> None:
+    engine = faulty_engine(proxy, checker, max_attempts=3)
+    record = Record("i", 3, counter=0)
+    engine.save(record)
+    record.incr_(counter=1)
+    proxy.force("drop_after", "throttle", "throttle", operation="UpdateItem")
+    record.sync()  # the first attempt landed: that is what the caller is told
+    assert checker.get(Record, group="i", n=3).counter == 1
+    # one that never landed fails, and stays pending
+    record.incr_(counter=1)
+    proxy.force("drop_before", "throttle", "throttle", operation="UpdateItem")
+    with pytest.raises(ThroughputException):
+        record.sync()
+    assert checker.get(Record, group="i", n=3).counter == 1
+    record.sync()
+    assert checker.get(Record, group="i", n=3).counter == 2
+
+
+def test_lost_answer_of_a_sync_with_set_additions_and_removals(
+    proxy: FaultProxy, checker: Engine
+) -> None:
+    engine = faulty_engine(proxy, checker)
+    record = Record("t", 1, value="a")
+    record.tags = {"a", "b"}
+    engine.save(record)
+    record.value = "b"
+    record.add_(tags="c")
+    record.remove_(tags="a")  # a second UpdateItem, after the first landed
+    proxy.force("drop_after", operation="UpdateItem")
+    record.sync(raise_on_conflict=True)
+    stored = checker.get(Record, group="t", n=1)
+    assert (stored.value, stored.tags) == ("b", {"b", "c"})
+    assert (record.value, record.tags) == ("b", {"b", "c"})
 
 
 def test_lost_answer_of_a_conditional_delete_is_not_a_conflict(proxy: FaultProxy, checker: Engine) -> None:

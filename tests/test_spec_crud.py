@@ -87,6 +87,14 @@ def test_save_without_overwrite_raises_when_the_key_exists(tables: Engine) -> No
     assert tables.get(Item, id="c") is not None
 
 
+def test_a_failed_write_in_a_sequence_says_what_became_of_the_others(tables: Engine) -> None:
+    tables.save(Item("p1", n=1))
+    with pytest.raises(CheckFailed, match=r"Item\(id='p1'\) was not written "
+                       r"\(1 of the 3 before it done, 1 after it not sent\)"):
+        tables.save([Item("p0"), Item("p1"), Item("p2")], overwrite=False)
+    assert [tables.get(Item, id=k) is not None for k in ("p0", "p1", "p2")] == [True, True, False]
+
+
 def test_batched_save_with_a_key_repeated_keeps_the_last(tables: Engine) -> None:
     items = [Item(str(i), n=i) for i in range(60)]
     items += [Item("7", n=700), Item("30", n=3000)]

@@ -36,6 +36,7 @@ from flywheel import (
     set_,
 )
 from flywheel.fields.types import Binary, TypeDefinition, register_type
+from flywheel.write_marks import strip_marks
 
 # -- helpers ----------------------------------------------------------------------------------
 
@@ -53,12 +54,14 @@ def raw(local_server: Any) -> Any:
 
 
 def stored(raw: Any, engine: Any, model: type[Model], **key: Any) -> dict[str, Any] | None:
-    """The item as the server holds it (AttributeValues), or None."""
+    """The item as the server holds it (AttributeValues), or None; without flywheel's writer
+    marks (tests/test_write_marks.py checks those)."""
     request_key = {name: model.meta_.fields[name].ddb_dump(value) for name, value in key.items()}
     response = raw.get_item(
         TableName=engine.tablename(model), Key=request_key, ConsistentRead=True
     )
-    return response.get("Item")
+    item = response.get("Item")
+    return None if item is None else strip_marks(item)
 
 
 def all_stored(raw: Any, engine: Any, model: type[Model]) -> list[dict[str, Any]]:

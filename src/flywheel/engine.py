@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence, TypeVar, ove
 
 from .connection import DynamoDBConnection
 from .connection.batches import key_identity
-from .exceptions import CheckFailed
+from .exceptions import CheckFailed, DynamoDBError
 from .item_limits import check_item, check_key
 from .expressions import Placeholders, attribute_absent
 from .query import Query, Scan
 from .schema_update import SchemaPlan, apply_plan, describe_ttl, plan_table
-from .sync_plan import values_equal
+from .write_marks import WriterMark, stale_marks
 
 if TYPE_CHECKING:  # pragma: no cover
     from .fields.conditions import Condition
@@ -67,6 +67,7 @@ class Engine:
         self.models: dict[str, type[Model]] = {}
         self._default_conflict = "update"
         self.default_conflict = default_conflict
+        self._mark = WriterMark()
 
     # -- configuration --------------------------------------------------------------------
     @property
@@ -385,73 +386,130 @@ class Engine:
             obj.pre_save_(self)
             obj.validate_()
             item = obj.ddb_dump_()
-            check_item(type(obj).__name__, item, obj.meta_.key_names, obj.__dict__.get)
-            prepared.append((obj, self.tablename(type(obj)), obj.pk_dict_, item))
+            # without overwrite, each PutItem carries the writer mark, which tells a retry
+            # that lands on its own lost attempt from someone else's item under the key
+            sent = item if overwrite else self._marked(item)
+            check_item(type(obj).__name__, sent, obj.meta_.key_names, obj.__dict__.get)
+            prepared.append((obj, self.tablename(type(obj)), obj.pk_dict_, item, sent))
         if overwrite and len(prepared) > 1:
             by_table: dict[str, list[dict[str, Any]]] = {}
             key_names: dict[str, Sequence[str]] = {}
             # A key repeated in one call is written once, the last value winning; every
             # object of that key then knows the stored item is the winner (for its checks).
             winners: dict[tuple[str, tuple[Any, ...]], Item] = {}
-            for obj, table, key, item in prepared:
+            for obj, table, key, item, _sent in prepared:
                 by_table.setdefault(table, []).append({"PutRequest": {"Item": item}})
                 key_names[table] = type(obj).meta_.key_names
                 winners[(table, key_identity(key, key_names[table], table))] = item
             for table, requests in by_table.items():
                 connection.batch_write(table, requests, key_names[table])
-            for obj, table, key, _item in prepared:
+            for obj, table, key, _item, _sent in prepared:
                 self._saved(obj, winners[(table, key_identity(key, key_names[table], table))])
             return
         # One conditional PutItem each (a batch cannot carry conditions): items before one
         # whose key exists stay written.
-        for obj, table, _key, item in prepared:
-            request: dict[str, Any] = {"TableName": table, "Item": item}
+        for position, (obj, table, _key, item, sent) in enumerate(prepared):
+            request: dict[str, Any] = {"TableName": table, "Item": sent}
+            token = None
             if not overwrite:
+                token = sent[self._mark.attribute]["S"]
                 ph = Placeholders()
                 request["ConditionExpression"] = attribute_absent(
                     type(obj).meta_.hash_key.name, ph
                 )
                 ph.apply(request)
-            self._write("PutItem", request, obj)
+            self._write("PutItem", request, obj, token, _progress(position, len(prepared)))
             self._saved(obj, item)
 
-    def _write(self, operation: str, request: dict[str, Any], obj: "Model") -> dict[str, Any]:
-        """Send one conditional write; a failed condition names the object it was for."""
+    def _marked(self, item: Item) -> Item:
+        """``item`` carrying this engine's writer mark, set to a fresh token."""
+        return {**item, self._mark.attribute: {"S": self._mark.new_token()}}
+
+    def _write(
+        self,
+        operation: str,
+        request: dict[str, Any],
+        obj: "Model",
+        token: str | None = None,
+        progress: str = "",
+    ) -> dict[str, Any]:
+        """Send one write of ``obj``; a failed condition names the object it was for (and
+        ``progress``: what became of the others of the call).
+
+        ``token`` is what the write sets this engine's writer mark to (see
+        :mod:`flywheel.write_marks`). When an attempt got no answer and the write then
+        fails, the item is read back: if it holds the token (or is gone, for a delete), the
+        write landed and is reported as done.
+        """
+        key_names = type(obj).meta_.key_names
+        key = request.get("Key") or {name: request["Item"][name] for name in key_names}
+        if token is None:
+            return self._send_write(operation, request, obj, key, None, progress)
+        table = request["TableName"]
+        with self._mark.lock(table, key_identity(key, key_names, table)):
+            response = self._send_write(operation, request, obj, key, token, progress)
+        stored = response.get("Attributes")
+        if stored:
+            self._remove_stale_marks(table, key, stored)
+        return response
+
+    def _send_write(
+        self,
+        operation: str,
+        request: dict[str, Any],
+        obj: "Model",
+        key: Item,
+        token: str | None,
+        progress: str,
+    ) -> dict[str, Any]:
         try:
             return self._connection().call(operation, request)
-        except CheckFailed as exc:
-            if exc.unanswered_attempts:
-                # An earlier attempt got no answer, so it may have landed and this retry
-                # failed against our own write: not a conflict if the item is what we wrote.
-                recovered = self._own_lost_write(operation, request, obj)
-                if recovered is not None:
-                    return recovered
+        except DynamoDBError as exc:
+            # a write that may have landed unheard: find out, where the item can tell
+            if exc.unanswered_attempts and (token is not None or operation == "DeleteItem"):
+                landed = self._landed(operation, request["TableName"], key, token)
+                if landed is not None:
+                    return landed
+            if not isinstance(exc, CheckFailed):
+                raise
             raise CheckFailed(
                 exc.code,
-                f"{obj!r} was not written: {exc.message}",
+                f"{obj!r} was not written{progress}: {exc.message}",
                 status=exc.status,
                 operation=exc.operation,
                 response=exc.response,
             ) from exc
 
-    def _own_lost_write(
-        self, operation: str, request: dict[str, Any], obj: "Model"
+    def _landed(
+        self, operation: str, table: str, key: Item, token: str | None
     ) -> dict[str, Any] | None:
         """The response to give for a write whose answer was lost, if the stored item (read
-        consistently) is exactly what the write meant to leave; else None."""
-        source = request["Item"] if operation == "PutItem" else request["Key"]
-        key = {name: source[name] for name in type(obj).meta_.key_names}
-        read = {"TableName": request["TableName"], "Key": key, "ConsistentRead": True}
-        stored = self._connection().call("GetItem", read).get("Item")
+        consistently) shows that it landed: it holds the write's token in this engine's
+        writer mark, or is gone after a delete. None if it did not, or cannot be read."""
+        read = {"TableName": table, "Key": key, "ConsistentRead": True}
+        try:
+            stored = self._connection().call("GetItem", read).get("Item")
+        except DynamoDBError:
+            return None  # the caller raises the write's own error
         if operation == "DeleteItem":
             return {} if stored is None else None
-        # after sync's incr_/add_ the object already holds the values the update leaves
-        wanted = request["Item"] if operation == "PutItem" else obj.ddb_dump_()
-        if stored is None or stored.keys() != wanted.keys():
-            return None
-        if not all(values_equal(stored[name], wanted[name]) for name in wanted):
-            return None
-        return {"Attributes": stored}
+        if stored is not None and stored.get(self._mark.attribute) == {"S": token}:
+            return {"Attributes": stored}
+        return None
+
+    def _remove_stale_marks(self, table: str, key: Item, stored: Item) -> None:
+        """Remove other writers' marks too old to matter, if each still holds what was seen
+        (best effort: a failure leaves them for a later write)."""
+        stale = stale_marks(stored, self._mark.attribute)
+        if not stale:
+            return
+        update, condition, ph = WriterMark.cleanup_request(stale)
+        request = {"TableName": table, "Key": key, "UpdateExpression": update}
+        request["ConditionExpression"] = condition
+        try:
+            self._connection().call("UpdateItem", ph.apply(request))
+        except DynamoDBError:
+            pass
 
     def _saved(self, obj: "Model", item: Item) -> None:
         """The stored item is now exactly ``item``, nothing pending; post_save_ runs."""
@@ -497,15 +555,22 @@ class Engine:
         for obj in _models(objs, "sync"):
             obj.pre_save_(self)
             obj.validate_()
+            plan = obj.sync_plan_(raise_on_conflict, constraints, self._mark.attribute)
             # the whole item as it will be stored (for an object loaded whole)
-            check_item(type(obj).__name__, obj.ddb_dump_(), obj.meta_.key_names, obj.__dict__.get)
-            plans.append((obj, obj.sync_plan_(raise_on_conflict, constraints)))
-        for obj, plan in plans:
+            item = obj.ddb_dump_()
+            if plan.token is not None:
+                item = self._marked(item)
+            check_item(type(obj).__name__, item, obj.meta_.key_names, obj.__dict__.get)
+            plans.append((obj, plan))
+        for position, (obj, plan) in enumerate(plans):
             if plan.request is None:
                 self.refresh(obj, consistent=consistent)
                 continue
             table = self.tablename(type(obj))
-            response = self._write("UpdateItem", {**plan.request, "TableName": table}, obj)
+            request = {**plan.request, "TableName": table}
+            response = self._write(
+                "UpdateItem", request, obj, plan.token, _progress(position, len(plans))
+            )
             if plan.deferred_removals:
                 # The first update landed: load it, then send the removals on their own. If
                 # that fails, the object is left holding the stored item with the removals
@@ -527,7 +592,7 @@ class Engine:
             raise_on_conflict = self.default_conflict == "raise"
         connection = self._connection()
         if raise_on_conflict or len(objs) == 1:
-            for obj in objs:
+            for position, obj in enumerate(objs):
                 request: dict[str, Any] = {
                     "TableName": self.tablename(type(obj)),
                     "Key": obj.pk_dict_,
@@ -538,7 +603,7 @@ class Engine:
                     if condition:
                         request["ConditionExpression"] = condition
                     ph.apply(request)
-                self._write("DeleteItem", request, obj)
+                self._write("DeleteItem", request, obj, None, _progress(position, len(objs)))
                 _forget_stored(obj)
             return
         by_table: dict[str, list[dict[str, Any]]] = {}
@@ -580,6 +645,14 @@ class Engine:
         return len(distinct)
 
     delete_keys = delete_key
+
+
+def _progress(position: int, total: int) -> str:
+    """What became of the other objects of a call that writes them one at a time, in order,
+    when the one at ``position`` fails ('' when it was the only one)."""
+    if total == 1:
+        return ""
+    return f" ({position} of the {total} before it done, {total - position - 1} after it not sent)"
 
 
 def _models(objs: list[Any], caller: str) -> list[Any]:

@@ -37,6 +37,7 @@ from .sync_plan import (
     plan_update,
     values_equal,
 )
+from .write_marks import strip_marks
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import Engine
@@ -59,9 +60,9 @@ class Model(metaclass=ModelMetaclass):
     meta_: ClassVar[ModelMetadata]
 
     def __new__(cls, *args: Any, **kwargs: Any) -> "Model":
-        meta = getattr(cls, "meta_", None)
-        if meta is None:
+        if cls is Model:
             raise TypeError("Model itself cannot be instantiated; subclass it")
+        meta = cls.meta_
         obj = object.__new__(cls)
         state = obj.__dict__
         for name, field in meta.fields.items():
@@ -408,6 +409,7 @@ class Model(metaclass=ModelMetaclass):
         for name in [n for n in state if n not in fields and n not in item and _is_undeclared(self, n)]:
             del state[name]
         if not item.keys() <= fields.keys():
+            item = strip_marks(item)  # flywheel's own bookkeeping, never part of the object
             for name, av in item.items():
                 if name not in fields:
                     state[name] = load_natural(av)
@@ -461,9 +463,10 @@ class Model(metaclass=ModelMetaclass):
         self,
         raise_on_conflict: bool,
         constraints: "Iterable[Condition] | None" = None,
+        mark: str | None = None,
     ) -> SyncPlan:
         """Every request a sync sends (see :func:`flywheel.sync_plan.plan_sync`)."""
-        return plan_sync(self, raise_on_conflict, constraints)
+        return plan_sync(self, raise_on_conflict, constraints, mark)
 
     def delete_condition_(self, ph: "Placeholders") -> str:
         """ConditionExpression for a delete that must find the item as last seen."""

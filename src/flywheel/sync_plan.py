@@ -32,6 +32,7 @@ from .expressions import (
     render_filter,
 )
 from .fields.types import dump_natural, format_number
+from .write_marks import WriterMark
 
 if TYPE_CHECKING:  # pragma: no cover
     from .fields.conditions import Condition
@@ -126,6 +127,9 @@ class SyncPlan:
 
     request: dict[str, Any] | None
     deferred_removals: dict[str, set[Any]] = dataclass_field(default_factory=dict)
+    #: the token ``request`` sets the writer mark to, when it is guarded (see
+    #: :mod:`flywheel.write_marks`): it increments, or changes something under a condition
+    token: str | None = None
 
 
 def plan_update(
@@ -141,6 +145,7 @@ def plan_sync(
     obj: Model,
     raise_on_conflict: bool,
     constraints: Iterable[Condition] | None = None,
+    mark: str | None = None,
 ) -> SyncPlan:
     """The UpdateItem request (without TableName) that writes what changed on ``obj``, or
     None when nothing changed on a persisted object and there is nothing to check (sync is
@@ -151,8 +156,13 @@ def plan_sync(
     hold the value the object last saw (or be absent if it saw none) and every constraint
     must hold. On an object never stored, a field still holding its (non-None) default is
     written with ``if_not_exists``: it fills in a missing attribute of an existing item,
-    never overwrites one, and so needs no check. Writing or incrementing a part of a composite forces that check, and then an
-    incremented part must also be unchanged, so the composite stays consistent with it.
+    never overwrites one, and so needs no check. Writing or incrementing a part of a
+    composite forces that check, and then an incremented part must also be unchanged, so the
+    composite stays consistent with it.
+
+    With ``mark`` (a writer mark's attribute name), a request that a retry could not safely
+    repeat (one that increments, or changes something under a condition) sets the mark to a
+    fresh token on condition that it does not hold it yet (:mod:`flywheel.write_marks`).
     """
     model = type(obj)
     meta = model.meta_
@@ -204,7 +214,8 @@ def plan_sync(
     composite_parts = [name for name in touched if len(meta.related_fields.get(name, ())) > 1]
     if composite_parts:
         raise_on_conflict = True
-    if not len(update):
+    changes = len(update) > 0
+    if not changes:
         if cache and not constraints:
             return SyncPlan(None)
         update.remove(NO_OP_ATTRIBUTE)
@@ -225,6 +236,11 @@ def plan_sync(
             rendered = render_filter(condition.bind(model.field), ph)
             if rendered:
                 checks.append(f"({rendered})")
+    token = None
+    if mark is not None and (incremented or (checks and changes)):
+        token = WriterMark.new_token()
+        update.set(mark, {"S": token})
+        checks.append(WriterMark.condition(mark, token, ph))
     request: dict[str, Any] = {
         "Key": meta.pk_dict(obj, ddb_dump=True),
         "UpdateExpression": update.render(),
@@ -232,7 +248,7 @@ def plan_sync(
     }
     if checks:
         request["ConditionExpression"] = join_conditions(checks, "AND")
-    return SyncPlan(ph.apply(request), deferred)
+    return SyncPlan(ph.apply(request), deferred, token)
 
 
 def _unknowable_composites(obj: Model, current: Item, cache: Item) -> set[str]:
