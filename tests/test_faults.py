@@ -261,6 +261,19 @@ def test_batch_write_error_says_what_was_and_was_not_written(proxy: FaultProxy, 
     assert f"{len(written)} of 60 requests written, {len(not_written)} not" in str(error)
     stored = {str(r.n) for r in checker.scan(Record).gen()}
     assert stored == written  # nothing reported written is missing, nothing else landed
+    # the objects know it too: those written are saved; the others are not, and save again
+    assert {str(r.n) for r in records if r.persisted_} == written
+    engine.save([r for r in records if not r.persisted_])
+    assert all(r.persisted_ for r in records)
+    assert {r.n for r in checker.scan(Record).gen()} == set(range(60))
+
+    # a batch delete that gives up: the objects deleted know they are no longer stored
+    proxy.force(None, None, "throttle", "throttle", "throttle", operation="BatchWriteItem")
+    with pytest.raises(BatchWriteError) as caught:
+        engine.delete(records)
+    gone = {str(n) for n in range(60)} - {str(r.n) for r in checker.scan(Record).gen()}
+    assert {r["DeleteRequest"]["Key"]["n"]["N"] for r in caught.value.written} == gone
+    assert {str(r.n) for r in records if not r.persisted_} == gone
 
 
 def test_batch_that_never_progresses_reports_the_rest(proxy: FaultProxy, checker: Engine) -> None:

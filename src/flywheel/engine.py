@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence, TypeVar, ove
 
 from .connection import DynamoDBConnection
 from .connection.batches import key_identity
-from .exceptions import CheckFailed, DynamoDBError
+from .exceptions import BatchWriteError, CheckFailed, DynamoDBError
 from .item_limits import check_item, check_key
 from .expressions import Placeholders, attribute_absent
 from .query import Query, Scan
@@ -380,7 +380,7 @@ class Engine:
         objs = _as_list(items)
         if overwrite is None:
             overwrite = self.default_conflict in ("update", "overwrite")
-        connection = self._connection()
+        self._connection()  # not connected: fail before any hook runs
         prepared = []
         for obj in _models(objs, "save"):
             obj.pre_save_(self)
@@ -401,10 +401,13 @@ class Engine:
                 by_table.setdefault(table, []).append({"PutRequest": {"Item": item}})
                 key_names[table] = type(obj).meta_.key_names
                 winners[(table, key_identity(key, key_names[table], table))] = item
-            for table, requests in by_table.items():
-                connection.batch_write(table, requests, key_names[table])
+            confirmed, failure = self._write_batches(by_table, key_names)
             for obj, table, key, _item, _sent in prepared:
-                self._saved(obj, winners[(table, key_identity(key, key_names[table], table))])
+                written = (table, key_identity(key, key_names[table], table))
+                if confirmed is None or written in confirmed:
+                    self._saved(obj, winners[written])
+            if failure is not None:
+                raise failure  # the objects it lists as unprocessed keep their changes
             return
         # One conditional PutItem each (a batch cannot carry conditions): items before one
         # whose key exists stay written.
@@ -420,6 +423,26 @@ class Engine:
                 ph.apply(request)
             self._write("PutItem", request, obj, token, _progress(position, len(prepared)))
             self._saved(obj, item)
+
+    def _write_batches(
+        self, by_table: dict[str, list[dict[str, Any]]], key_names: dict[str, Sequence[str]]
+    ) -> tuple[set[tuple[str, Any]] | None, BatchWriteError | None]:
+        """Send batch writes table by table: (None, None) when all were written, else the
+        (table, key identity) of every request DynamoDB confirmed, and the error."""
+        confirmed: set[tuple[str, Any]] = set()
+        for table, requests in by_table.items():
+            failure = None
+            try:
+                self._connection().batch_write(table, requests, key_names[table])
+            except BatchWriteError as exc:
+                failure = exc
+            for request in requests if failure is None else failure.written:
+                ((kind, body),) = request.items()
+                key = body["Item"] if kind == "PutRequest" else body["Key"]
+                confirmed.add((table, key_identity(key, key_names[table], table)))
+            if failure is not None:
+                return confirmed, failure
+        return None, None
 
     def _marked(self, item: Item) -> Item:
         """``item`` carrying this engine's writer mark, set to a fresh token."""
@@ -590,7 +613,6 @@ class Engine:
         objs = _models(_as_list(items), "delete")
         if raise_on_conflict is None:
             raise_on_conflict = self.default_conflict == "raise"
-        connection = self._connection()
         if raise_on_conflict or len(objs) == 1:
             for position, obj in enumerate(objs):
                 request: dict[str, Any] = {
@@ -612,10 +634,14 @@ class Engine:
             table = self.tablename(type(obj))
             by_table.setdefault(table, []).append({"DeleteRequest": {"Key": obj.pk_dict_}})
             key_names[table] = type(obj).meta_.key_names
-        for table, requests in by_table.items():
-            connection.batch_write(table, requests, key_names[table])
+        confirmed, failure = self._write_batches(by_table, key_names)
         for obj in objs:
-            _forget_stored(obj)
+            table = self.tablename(type(obj))
+            deleted = (table, key_identity(obj.pk_dict_, key_names[table], table))
+            if confirmed is None or deleted in confirmed:
+                _forget_stored(obj)
+        if failure is not None:
+            raise failure
 
     def delete_key(
         self, model: type["Model"], pkeys: Iterable[Any] | None = None, **kwargs: Any
