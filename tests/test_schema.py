@@ -301,6 +301,19 @@ def test_global_index_builders() -> None:
         GlobalIndex.include("by-x", "x", includes="text")
 
 
+def test_global_index_takes_its_throughput_as_a_dict() -> None:
+    index = GlobalIndex("by-x", "x", "y", {"read": 3, "write": 4})
+    assert index.get_ddb_index()["ProvisionedThroughput"] == {
+        "ReadCapacityUnits": 3, "WriteCapacityUnits": 4
+    }
+    assert GlobalIndex("by-x", "x", throughput={"write": 2}).throughput_for() == (5, 2)
+    assert GlobalIndex("by-x", "x").throughput_for() == (5, 5)
+    assert GlobalIndex("by-x", "x", throughput={"read": 2}).throughput(7, 8).throughput_for() == (7, 8)
+    for bad in ({"read": 0}, {"reads": 1}, (1, 2)):
+        with pytest.raises(ValueError, match="'by-x'.*(read|throughput)"):
+            GlobalIndex("by-x", "x", throughput=bad)  # type: ignore[arg-type]
+
+
 # -- tables as created --------------------------------------------------------------------
 class Tweet(Model):
     __metadata__ = {

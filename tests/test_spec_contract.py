@@ -18,7 +18,7 @@ from flywheel import (
     GlobalIndex,
     Model,
 )
-from flywheel.model_meta import ValidationError
+from flywheel.model_meta import ModelMetadata, ValidationError
 
 
 # -- declaring models ----------------------------------------------------------------------
@@ -45,6 +45,15 @@ def test_abstract_models_register_without_a_table(engine: Engine) -> None:
     description = engine.dynamo.describe_table(created[0])
     assert description["ProvisionedThroughput"]["ReadCapacityUnits"] == 2  # inherited
     assert Base.meta_.abstract and not Secretive.meta_.abstract
+    # the base class too (the API reference shows Model.meta_): abstract, no fields, no table
+    assert isinstance(Model.meta_, ModelMetadata) and Model.meta_.abstract
+    assert Model.meta_.fields == {} and not Model.meta_.orderings
+    engine.register(Model)
+    assert engine.create_schema() == []
+    with pytest.raises(TypeError, match="subclass"):
+        Model()
+    with pytest.raises(AttributeError):
+        Model.link  # noqa: B018 - no placeholder fields on the base class
 
 
 def test_declared_underscore_field_is_saved_and_loaded(engine: Engine) -> None:

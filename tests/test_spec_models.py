@@ -356,3 +356,36 @@ def test_object_methods_need_an_engine(action: str) -> None:
     post = Post("u", "1")
     with pytest.raises(ValueError, match=rf"engine\.{action}\(obj\)"):
         getattr(post, action)()
+
+
+# -- the API reference: Field ----------------------------------------------------------------
+def test_field_overflow_classmethods_use_the_natural_mapping() -> None:
+    values: list[tuple[Any, Any]] = [
+        ("a", {"S": "a"}), (7, {"N": "7"}), (1.5, {"N": "1.5"}), (b"x", {"B": b"x"}),
+        (True, {"BOOL": True}), ({"a"}, {"SS": ["a"]}), ({"k": [1]}, {"M": {"k": {"L": [{"N": "1"}]}}}),
+    ]
+    for value, av in values:
+        assert Field.ddb_dump_overflow(value) == av
+        assert Field.ddb_load_overflow(av) == value
+        assert type(Field.ddb_load_overflow(av)) is type(value)
+        assert Field.is_overflow_mutable(value) == isinstance(value, (set, dict))
+    assert Field.ddb_dump_overflow(None) is None and Field.is_overflow_mutable([1])
+    assert Field.ddb_dump_overflow(set()) is None  # an empty set: no attribute
+    with pytest.raises(TypeError, match="DynamoDB type"):
+        Field.ddb_dump_overflow(object())
+
+
+def test_field_get_ddb_index_and_ddb_load_as_the_spec_names_them() -> None:
+    assert Tweet.ts.get_ddb_index() == {
+        "IndexName": "ts-index",
+        "KeySchema": [
+            {"AttributeName": "userid", "KeyType": "HASH"},
+            {"AttributeName": "ts", "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "ALL"},
+    }
+    assert Tweet.ts.get_ddb_index("other")["KeySchema"][0]["AttributeName"] == "other"
+    assert Tweet.meta_.create_request("tweets")["LocalSecondaryIndexes"] == [Tweet.ts.get_ddb_index()]
+    with pytest.raises(ValueError, match="Tweet.text has no local index"):
+        Tweet.text.get_ddb_index()
+    assert Tweet.ts.ddb_load(val={"N": "0"}) == datetime(1970, 1, 1)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from flywheel import Composite, Engine, Field, GlobalIndex, Model
+from flywheel.fields.conditions import Condition
 from flywheel.query import Query, Scan
 
 BASE = datetime(2014, 1, 1)
@@ -479,3 +480,52 @@ def test_scan_options(tables: Engine, tweets: list[Tweet], requests: list[dict[s
         tables.scan(Tweet).index("nope")
     tables.scan(Tweet).filter(Tweet.retweets >= 10).delete()
     assert tables.scan(Tweet).count() == 10
+
+
+# -- the API reference: Condition.query_kwargs / scan_kwargs, Ordering.query_kwargs ---------
+def test_request_kwargs_are_what_a_query_or_scan_sends(
+    tables: Engine, tweets: list[Tweet], requests: list[dict[str, Any]]
+) -> None:
+    def send(operation: str, kwargs: dict[str, Any]) -> list[str]:
+        request = {"TableName": tables.tablename(Tweet), **kwargs}
+        return sorted(item["id"]["S"] for item in tables.dynamo.call(operation, request)["Items"])
+
+    table_key = (Tweet.userid == "abc123") & (Tweet.id < "003") & (Tweet.text != "tweet 1")
+    on_index = (Tweet.userid == "abc123") & (Tweet.retweets > 16)
+    cases: list[tuple[Any, str, Any]] = [
+        (table_key, "Query", ["000", "002"]),
+        (on_index, "Query", ["017", "018", "019"]),
+        (on_index & Condition.construct_index("rt-index"), "Query", ["017", "018", "019"]),
+    ]
+    for condition, operation, expected in cases:
+        kwargs = condition.query_kwargs(Tweet)
+        assert "TableName" not in kwargs
+        tables(Tweet).filter(condition).all()
+        assert {"TableName": tables.tablename(Tweet), **kwargs} == requests[-1]
+        assert send(operation, kwargs) == expected
+    assert on_index.query_kwargs(Tweet)["IndexName"] == "rt-index"
+    assert "IndexName" not in table_key.query_kwargs(Tweet)
+    with pytest.raises(ValueError, match="hash key"):
+        (Tweet.text == "x").query_kwargs(Tweet)
+    # a scan: every constraint a filter; the model is the one the fields belong to
+    scan = (Tweet.retweets > 17) & (Tweet.field("link") == None)
+    tables.scan(Tweet).filter(scan).all()
+    assert {"TableName": tables.tablename(Tweet), **scan.scan_kwargs()} == requests[-1]
+    assert scan.scan_kwargs(Tweet) == scan.scan_kwargs()
+    assert send("Scan", scan.scan_kwargs()) == ["000", "018", "019"]  # "other" too
+    assert "IndexName" not in scan.scan_kwargs()
+    assert Condition.construct_index("rt-index").scan_kwargs(Tweet) == {"IndexName": "rt-index"}
+    with pytest.raises(ValueError, match="scan_kwargs"):
+        Condition().scan_kwargs()
+    # an ordering: the query against it, whichever index the fields would choose
+    table = Tweet.meta_.get_ordering_from_index(None)
+    kwargs = table.query_kwargs({"userid": "abc123"}, {"retweets": ("gt", 16)})
+    assert "IndexName" not in kwargs and "FilterExpression" in kwargs
+    assert send("Query", kwargs) == ["017", "018", "019"]
+    index = Tweet.meta_.get_ordering_from_index("rt-index")
+    kwargs = index.query_kwargs({"userid": "abc123"}, {"retweets": ("between", (2, 3))})
+    assert kwargs["IndexName"] == "rt-index" and "FilterExpression" not in kwargs
+    assert send("Query", kwargs) == ["002", "003"]
+    assert index.query_kwargs({"userid": "abc123"}, {}) == Condition.construct(
+        Tweet.userid, "eq", "abc123"
+    ).query_kwargs(Tweet) | {"IndexName": "rt-index"}

@@ -349,13 +349,36 @@ def test_int_coercion() -> None:
     for lossy in (1.8, Decimal('1.5'), '1.5', 1e-5):
         with pytest.raises(ValueError, match='data loss') as info:
             type_.coerce(lossy, True)
-        assert repr(lossy) in str(info.value)
+        assert f'convert {lossy!r} to int' in str(info.value)  # the value given, not parsed
     with pytest.raises(TypeError):
         type_.coerce(1.8, False)
     with pytest.raises(ValueError):
         type_.coerce('abc', True)
     with pytest.raises(ValueError):
         type_.coerce(float('nan'), True)
+
+
+def test_a_field_error_shows_the_value_once() -> None:
+    from flywheel import Field, Model
+
+    class Strict(Model):
+        h = Field(hash_key=True)
+        n = Field(data_type=int)
+        c = Field(data_type=int, coerce=True)
+        s = Field(data_type=set_(int))
+
+    expected: list[tuple[str, Any, str]] = [
+        ('n', '1', "Strict.n: expected int, got str: '1'"),
+        ('c', '1.8', "Strict.c: refusing to convert '1.8' to int: results in data loss"),
+        ('c', Decimal('1.8'),
+         "Strict.c: refusing to convert Decimal('1.8') to int: results in data loss"),
+        # a message about a part of the value gets the whole value as well
+        ('s', {'a'}, "Strict.s: set member: expected int, got str: 'a' (value {'a'})"),
+    ]
+    for name, value, message in expected:
+        with pytest.raises((TypeError, ValueError)) as info:
+            setattr(Strict('x'), name, value)
+        assert str(info.value) == message
 
 
 def test_string_and_bytes_auto_coercion() -> None:

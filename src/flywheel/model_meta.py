@@ -6,7 +6,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import schema
+from .expressions import make_constraint
 from .fields import Composite, Field
+from .fields.conditions import Condition
 from .fields.indexes import ALL, PROVISIONED, GlobalIndex, Projection
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -95,6 +97,23 @@ class Ordering:
         names.update(self.projection.includes)
         return names
 
+    def query_kwargs(
+        self, eq_fields: Mapping[str, Any], fields: Mapping[str, tuple[str, Any]] | None = None
+    ) -> dict[str, Any]:
+        """Get the query and filter kwargs for querying against this index (or the table):
+        the keyword arguments of the DynamoDB Query request, all but TableName.
+
+        ``eq_fields`` maps field names to values (``==``), ``fields`` field names to
+        ``(op, value)`` pairs, as :class:`~flywheel.fields.conditions.Condition` holds them.
+        """
+        from .query import Query
+
+        model = self.meta.model
+        constraints = [make_constraint(model.field(n), "eq", v) for n, v in eq_fields.items()]
+        for name, (op, value) in (fields or {}).items():
+            constraints.append(make_constraint(model.field(name), op, value))
+        return Query.request_kwargs(model, Condition(constraints), self)
+
     def __repr__(self) -> str:
         return f"Ordering({self.describe()})"
 
@@ -107,7 +126,8 @@ class ModelMetadata:
         metadata = merge_metadata(model)
         self.metadata = metadata
         self.name: str = metadata.get("_name", model.__name__)
-        self.abstract_: bool = bool(metadata.get("_abstract", False))
+        # The base Model is abstract: it has no fields and no table.
+        self.abstract_: bool = bool(metadata.get("_abstract", False)) or _is_base(model)
         # Read leniently here; schema.validate_declaration judges the values once the fields
         # are bound, so its errors can name them.
         declared_throughput = metadata.get("throughput")
@@ -523,13 +543,17 @@ def _copy_field(field: Field) -> Field:
     return clone
 
 
+def _is_base(cls: type) -> bool:
+    """True for the base ``Model``: the one model class that derives from no other."""
+    return not any(isinstance(base, ModelMetaclass) for base in cls.__bases__)
+
+
 class ModelMetaclass(type):
-    """Builds ``meta_`` for every model class and validates the declaration."""
+    """Builds ``meta_`` for every model class (the base ``Model`` too, as an abstract model)
+    and validates the declaration."""
 
     def __init__(cls, name: str, bases: tuple[type, ...], dct: dict[str, Any]) -> None:
         super().__init__(name, bases, dct)
-        if dct.get("__module__") == "flywheel.models" and name == "Model":
-            return
         meta = ModelMetadata(cls)  # type: ignore[arg-type]
         cls.meta_ = meta
         meta.post_create()
@@ -537,9 +561,14 @@ class ModelMetaclass(type):
     def __getattr__(cls, name: str) -> Any:
         """``Tweet.link`` for an undeclared attribute: a placeholder field for conditions.
 
-        Only names that could be saved get one (not beginning or ending with '_'), so
-        Python's own protocol lookups still find nothing.
+        Only names that could be saved get one (not beginning or ending with '_'), and only
+        on subclasses of ``Model``, so Python's own protocol lookups still find nothing.
         """
-        if name.startswith("_") or name.endswith("_") or "meta_" not in cls.__dict__:
+        if (
+            name.startswith("_")
+            or name.endswith("_")
+            or "meta_" not in cls.__dict__
+            or _is_base(cls)
+        ):
             raise AttributeError(f"type object {cls.__name__!r} has no attribute {name!r}")
         return cls.field(name)

@@ -69,11 +69,27 @@ class Query(Generic[M]):
     """A query on one model's table or one of its indexes; build it with ``filter()``."""
 
     _operation = "Query"
+    #: the ordering to read, overriding the choice by the condition (Ordering.query_kwargs)
+    _ordering: Ordering | None = None
 
     def __init__(self, engine: Engine, model: type[M]) -> None:
         self.engine = engine
         self.model = model
         self.condition = Condition()
+
+    @classmethod
+    def request_kwargs(
+        cls, model: type[Model], condition: Condition, ordering: Ordering | None = None
+    ) -> dict[str, Any]:
+        """The keyword arguments of the request reading ``condition``'s matches of ``model``
+        (on ``ordering``, else the one the condition chooses): every one but ``TableName``,
+        which depends on the engine's namespace. Condition.query_kwargs / scan_kwargs and
+        Ordering.query_kwargs give them."""
+        read = cls.__new__(cls)  # the request needs no engine: only the model and condition
+        read.model = model  # type: ignore[assignment]
+        read.condition = condition
+        read._ordering = ordering
+        return read._read(False, False, None, False).request
 
     # -- building (generative: each returns a new query) ----------------------------------
     def _derive(self, condition: Condition) -> Self:
@@ -152,6 +168,8 @@ class Query(Generic[M]):
 
     def _choose_ordering(self, constraints: list[Constraint]) -> Ordering:
         meta = self.model.meta_
+        if self._ordering is not None:
+            return self._ordering
         if self.condition.index_name is not None:
             return meta.get_ordering_from_index(self.condition.index_name)
         eq = [c.name for c in constraints if c.op == "eq"]
@@ -169,7 +187,16 @@ class Query(Generic[M]):
     def _plan(
         self, desc: bool, consistent: bool, attributes: Sequence[str] | None, filter_or: bool
     ) -> ReadPlan:
-        """The Query request: key condition on the chosen ordering, the rest as a filter."""
+        """The request to send: the read (``_read``) on this engine's table."""
+        plan = self._read(desc, consistent, attributes, filter_or)
+        plan.request = {"TableName": self.tablename, **plan.request}
+        return plan
+
+    def _read(
+        self, desc: bool, consistent: bool, attributes: Sequence[str] | None, filter_or: bool
+    ) -> ReadPlan:
+        """The Query (without its table): key condition on the chosen ordering, the rest as
+        a filter."""
         constraints = self._constraints()
         ordering = self._choose_ordering(constraints)
         hash_name = ordering.hash_key.name
@@ -205,7 +232,6 @@ class Query(Generic[M]):
         self._check_consistent(ordering, consistent)
         ph = Placeholders()
         request: dict[str, Any] = {
-            "TableName": self.tablename,
             "KeyConditionExpression": render_key_condition(
                 key_constraints, ph, hash_name, range_name
             ),
@@ -472,15 +498,16 @@ class Scan(Query[M]):
 
     _operation = "Scan"
 
-    def _plan(
+    def _read(
         self, desc: bool, consistent: bool, attributes: Sequence[str] | None, filter_or: bool
     ) -> ReadPlan:
+        """The Scan (without its table): the table or index named, every condition a filter."""
         if desc:
             raise ValueError(f"{self.model.__name__}: a scan has no order; desc=True is only for queries")
         meta = self.model.meta_
         ordering = meta.get_ordering_from_index(self.condition.index_name)
         self._check_consistent(ordering, consistent)
-        request: dict[str, Any] = {"TableName": self.tablename}
+        request: dict[str, Any] = {}
         if ordering.index_name is not None:
             request["IndexName"] = ordering.index_name
         if consistent:

@@ -189,11 +189,7 @@ def attribute_definitions(meta: ModelMetadata, fields: list[Field] | None = None
 def local_index_requests(meta: ModelMetadata) -> list[dict[str, Any]]:
     """The ``LocalSecondaryIndexes`` entries, in declaration order."""
     return [
-        {
-            "IndexName": ordering.index_name,
-            "KeySchema": key_schema(meta.hash_key.name, ordering.range_key.name),
-            "Projection": ordering.projection.ddb(),
-        }
+        ordering.range_key.get_ddb_index()
         for ordering in meta.orderings
         if ordering.index_name is not None and not ordering.is_global and ordering.range_key
     ]

@@ -17,10 +17,11 @@ import copy
 from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, overload
 
 from ..exceptions import restate
+from ..values.codec import describe
 from .conditions import Condition
 from .declaration import declaration_site
-from .indexes import ALL, INCLUDE, KEYS_ONLY, Projection
-from .types import TypeDefinition, load_type
+from .indexes import ALL, INCLUDE, KEYS_ONLY, Projection, key_schema
+from .types import TypeDefinition, dump_natural, load_natural, load_type, natural_type_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from typing_extensions import Self, TypeVar
@@ -131,15 +132,19 @@ class Field(Generic[T]):
         """Index this field and project the key attributes plus ``includes``."""
         return self._set_index(name, Projection(INCLUDE, includes))
 
-    def get_ddb_index(self, hash_key: str) -> dict[str, Any]:
-        """The LocalSecondaryIndexes entry of a CreateTable request."""
-        assert self.index is not None and self.projection is not None
+    def get_ddb_index(self, hash_key: str | None = None) -> dict[str, Any]:
+        """Construct the dynamo local index of this field: its ``LocalSecondaryIndexes`` entry
+        in a CreateTable request. The index's hash key is the table's, ``hash_key`` names it
+        for a field not bound to a model yet; this field is the range key."""
+        if self.index is None or self.projection is None:
+            raise ValueError(f"{self.qualname} has no local index")
+        if hash_key is None:
+            if self.model is None:
+                raise ValueError(f"{self.qualname} is not bound to a model: pass the hash key name")
+            hash_key = self.model.meta_.hash_key.name
         return {
             "IndexName": self.index,
-            "KeySchema": [
-                {"AttributeName": hash_key, "KeyType": "HASH"},
-                {"AttributeName": self.name, "KeyType": "RANGE"},
-            ],
+            "KeySchema": key_schema(hash_key, self.name),
             "Projection": self.projection.ddb(),
         }
 
@@ -180,7 +185,15 @@ class Field(Generic[T]):
         try:
             return self.type.coerce(value, force)
         except (TypeError, ValueError) as exc:
-            raise restate(exc, f"{self.qualname}: {exc} (value {value!r})") from exc
+            raise self._value_error(exc, value) from exc
+
+    def _value_error(self, exc: Exception, value: Any) -> Exception:
+        """``exc`` (a TypeError or ValueError about ``value``) restated with the field's name,
+        and with the value unless the message already shows it (most do)."""
+        message, shown = str(exc), describe(value)
+        if shown not in message:
+            message = f"{message} (value {shown})"
+        return restate(exc, f"{self.qualname}: {message}")
 
     def validate(self, value: Any) -> None:
         """Run ``check=`` before a write; a false result raises ValueError naming the field."""
@@ -194,7 +207,7 @@ class Field(Generic[T]):
         try:
             return self.type.dump_attribute(value)
         except (TypeError, ValueError) as exc:
-            raise restate(exc, f"{self.qualname}: {exc} (value {value!r})") from exc
+            raise self._value_error(exc, value) from exc
 
     def ddb_dump_for_query(self, value: Any) -> dict[str, Any]:
         """The AttributeValue for a value used in a condition."""
@@ -213,16 +226,33 @@ class Field(Generic[T]):
             try:
                 value = item_type.coerce(value, self.coerce_values)
             except (TypeError, ValueError) as exc:
-                raise restate(exc, f"{self.qualname}: {exc} (value {value!r})") from exc
+                raise self._value_error(exc, value) from exc
         member = self.type.dump_inner_attribute(value)
         if member is None:
             kind = "set" if self.is_set else "list"
             raise ValueError(f"{self.qualname}: cannot look for {value!r} in a {kind}")
         return member
 
-    def ddb_load(self, av: dict[str, Any]) -> Any:
-        """Decode an AttributeValue from DynamoDB."""
-        return self.type.load_attribute(av)
+    def ddb_load(self, val: dict[str, Any]) -> Any:
+        """Decode a value retrieved from Dynamo (an AttributeValue, ``{'N': '12'}``)."""
+        return self.type.load_attribute(val)
+
+    # Undeclared ("overflow") attributes are stored with their natural DynamoDB type.
+    @classmethod
+    def ddb_dump_overflow(cls, val: Any) -> dict[str, Any] | None:
+        """Dump an overflow value to its Dynamo format (None: no attribute)."""
+        return dump_natural(val)
+
+    @classmethod
+    def ddb_load_overflow(cls, val: dict[str, Any]) -> Any:
+        """Decode a value of an overflow field."""
+        return load_natural(val)
+
+    @classmethod
+    def is_overflow_mutable(cls, val: Any) -> bool:
+        """Check if an overflow value is mutable (a dict, list or set), so that sync() must
+        compare it to find changes made in place."""
+        return bool(natural_type_of(val).mutable)
 
     @property
     def allowed_filters(self) -> frozenset[str]:
@@ -406,17 +436,19 @@ class Composite(Field[T]):
 
         The subfield values go to ``merge`` positionally, in the order declared; its result is
         coerced to the composite's data type. A dict that holds the composite itself (or a
-        nested composite) by name gives that value as it is.
+        nested composite) by name gives that value as it is, and so does an object loaded
+        without any of the parts (see ``_parts_unseen``): its stored value, merge not called.
         """
         if scope is not None and self.name in scope:
             given = scope[self.name]
             return None if given is None else self.coerce(given)
+        if scope is None and self._parts_unseen(obj):
+            stored = obj.__dict__["__cache__"].get(self.name)
+            return None if stored is None else self.ddb_load(stored)
         fields = self._meta_fields()
         values = [fields[name].resolve(obj, scope) for name in self.subfields]
         value = self.merge(*values)
-        if value is None:
-            return None if scope is not None else self._stored_value(obj)
-        return self.coerce(value)
+        return None if value is None else self.coerce(value)
 
     def _meta_fields(self) -> dict[str, Field]:
         if self.model is None:
@@ -426,26 +458,23 @@ class Composite(Field[T]):
             )
         return self.model.meta_.fields
 
-    def _stored_value(self, obj: Any) -> Any:
-        """The stored value, for an object loaded from an index that projected this field
-        but none of its parts.
+    def _parts_unseen(self, obj: Any) -> bool:
+        """True for an object loaded from an index that projected none of this composite's
+        parts (a KEYS_ONLY or INCLUDE index), none given since: the parts are unknown, not
+        None, so ``merge`` cannot compute the value and the stored one stands.
 
         Such results (say, from a KEYS_ONLY index, with a composite table key) must still know
         their key, or they could not be refreshed or synced. An object loaded whole, or one
-        that saw or was given any part, gets what ``merge`` says, even None.
+        that saw or was given any part, gets what ``merge`` says.
         """
         state = getattr(obj, "__dict__", None)
-        if not state:
-            return None
-        cache = state.get("__cache__")
-        seen = state.get("__seen__")
-        if not cache or seen is None or self.name not in cache:
-            return None
+        if not state or state.get("__seen__") is None or not state.get("__cache__"):
+            return False
+        seen = state["__seen__"]
         assert self.model is not None
-        for name in self.model.meta_.leaves(self):
-            if name in seen or state.get(name) is not None:
-                return None
-        return self.ddb_load(cache[self.name])
+        return not any(
+            name in seen or state.get(name) is not None for name in self.model.meta_.leaves(self)
+        )
 
     def can_resolve(self, fields: Iterable[str]) -> set[str]:
         """The leaf fields needed to compute this one from ``fields``, or an empty set."""

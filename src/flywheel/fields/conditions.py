@@ -6,17 +6,19 @@ what ``Query.filter(a, b)`` does. Values stay as Python values here — the quer
 them to build composite keys and choose an index — and are dumped to AttributeValues only
 when :mod:`flywheel.expressions` renders them.
 
-The spec's ``query_kwargs(model)`` / ``scan_kwargs()`` are not methods here: turning a
-condition into a request needs the model's keys and indexes, so the query layer does it,
-splitting ``constraints`` into key conditions (``render_key_condition``) and filters
-(``render_filter``).
+``query_kwargs(model)`` / ``scan_kwargs()`` give the request a condition makes: the query
+layer (:mod:`flywheel.query`) builds it, choosing the index and splitting ``constraints``
+into the key condition and the filter.
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..expressions import Constraint, ConstraintField, make_constraint
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..models import Model
 
 __all__ = ["Condition", "Constraint"]
 
@@ -103,6 +105,38 @@ class Condition:
             for c in self.constraints
         ]
         return Condition(bound, self.limit, self.index_name)
+
+    # -- requests --------------------------------------------------------------------------
+    def query_kwargs(self, model: type[Model]) -> dict[str, Any]:
+        """Get the kwargs for doing a table query: the keyword arguments of the DynamoDB
+        Query request for ``engine.query(model)`` with this condition — IndexName,
+        KeyConditionExpression, FilterExpression and their ExpressionAttributeNames /
+        Values — all but TableName, which depends on the engine's namespace.
+
+        Raises ValueError as the query would (no usable index, a key condition missing).
+        """
+        from ..query import Query
+
+        return Query.request_kwargs(model, self)
+
+    def scan_kwargs(self, model: type[Model] | None = None) -> dict[str, Any]:
+        """Get the kwargs for doing a table scan: the keyword arguments of the DynamoDB Scan
+        request with this condition — IndexName, FilterExpression and their
+        ExpressionAttributeNames / Values — all but TableName.
+
+        The model is the one whose fields the constraints are on, unless given.
+        """
+        from ..query import Scan
+
+        if model is None:
+            owners = {getattr(c.field, "model", None) for c in self.constraints} - {None}
+            if len(owners) != 1:
+                raise ValueError(
+                    f"scan_kwargs() cannot tell the model from {self!r}: pass it, "
+                    "scan_kwargs(Model)"
+                )
+            (model,) = owners
+        return Scan.request_kwargs(model, self)  # type: ignore[arg-type]
 
     # -- views -----------------------------------------------------------------------------
     @property

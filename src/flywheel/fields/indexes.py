@@ -86,8 +86,9 @@ class GlobalIndex:
 
     ``GlobalIndex(name, hash_key, range_key=None)`` projects ALL attributes, as do
     ``GlobalIndex.all(...)``; ``.keys(...)`` and ``.include(..., includes=[...])`` project less.
-    ``.throughput(read, write)`` sets the index's provisioned throughput and returns the
-    index, so it chains. On a PAY_PER_REQUEST table the throughput is not used.
+    The index's provisioned throughput (default read 5, write 5) is given either as
+    ``throughput={'read': 10, 'write': 2}`` or by ``.throughput(read, write)``, which returns
+    the index, so it chains. On a PAY_PER_REQUEST table the throughput is not used.
     """
 
     def __init__(
@@ -95,6 +96,7 @@ class GlobalIndex:
         name: str,
         hash_key: str,
         range_key: str | None = None,
+        throughput: Mapping[str, int] | None = None,
         projection: Projection | None = None,
     ) -> None:
         if not name or not isinstance(name, str):
@@ -109,16 +111,23 @@ class GlobalIndex:
         self.projection = projection or Projection(ALL)
         self.read_throughput = DEFAULT_READ
         self.write_throughput = DEFAULT_WRITE
+        if throughput is not None:
+            if not isinstance(throughput, Mapping) or not set(throughput) <= {"read", "write"}:
+                raise ValueError(
+                    f"Global index {name!r}: throughput must be a dict with 'read' and 'write', "
+                    f"got {throughput!r}"
+                )
+            self.throughput(**throughput)
 
     @classmethod
     def all(cls, name: str, hash_key: str, range_key: str | None = None) -> GlobalIndex:
         """Project all attributes into the index."""
-        return cls(name, hash_key, range_key, Projection(ALL))
+        return cls(name, hash_key, range_key, projection=Projection(ALL))
 
     @classmethod
     def keys(cls, name: str, hash_key: str, range_key: str | None = None) -> GlobalIndex:
         """Project only the key attributes into the index."""
-        return cls(name, hash_key, range_key, Projection(KEYS_ONLY))
+        return cls(name, hash_key, range_key, projection=Projection(KEYS_ONLY))
 
     @classmethod
     def include(
@@ -129,7 +138,7 @@ class GlobalIndex:
         includes: Iterable[str] | None = None,
     ) -> GlobalIndex:
         """Project the key attributes and the ``includes`` into the index."""
-        return cls(name, hash_key, range_key, Projection(INCLUDE, includes))
+        return cls(name, hash_key, range_key, projection=Projection(INCLUDE, includes))
 
     def throughput(self, read: int = DEFAULT_READ, write: int = DEFAULT_WRITE) -> GlobalIndex:
         """Set the provisioned throughput of the index; returns the index so it chains."""

@@ -107,22 +107,23 @@ _INT_FAST_LIMIT = 10 ** 38  # ints strictly inside need no range check
 
 def _exact_int(value: Any) -> int:
     """An int equal to ``value`` (a float, Decimal or numeric string), or ValueError."""
+    number: Any = value  # what is checked; messages name the value given
     if isinstance(value, str):
         try:
-            number = int(value)
+            whole = int(value)
         except ValueError:
-            value = parse_decimal(value)
+            number = parse_decimal(value)
         else:
-            format_int(number)  # out of DynamoDB's range: ValueError
-            return number
-    if isinstance(value, float):
-        check_float(value)  # NaN, infinities and out-of-range values fail here
-        if value.is_integer():
-            return int(value)
-    elif isinstance(value, Decimal):
-        format_decimal(value)
-        if value == value.to_integral_value():
-            return int(value)
+            format_int(whole)  # out of DynamoDB's range: ValueError
+            return whole
+    if isinstance(number, float):
+        check_float(number)  # NaN, infinities and out-of-range values fail here
+        if number.is_integer():
+            return int(number)
+    elif isinstance(number, Decimal):
+        format_decimal(number)
+        if number == number.to_integral_value():
+            return int(number)
     else:
         raise wrong_type(value, 'int')
     raise data_loss(value, 'int')
