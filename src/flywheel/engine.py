@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence, TypeVar, overload
 
 from .connection import DynamoDBConnection
+from .batch_writer import BatchWriter, delete_request
 from .connection.batches import key_identity
-from .exceptions import BatchWriteError, CheckFailed, DynamoDBError
+from .exceptions import CheckFailed, DynamoDBError
 from .item_limits import check_item, check_key
 from .expressions import Placeholders, attribute_absent
 from .query import Query, Scan
@@ -376,73 +377,67 @@ class Engine:
 
     # -- writes ---------------------------------------------------------------------------
     def save(self, items: "Model | Iterable[Model]", overwrite: bool | None = None) -> None:
-        """Save whole items; without overwrite, CheckFailed if an item's key exists."""
+        """Save whole items; without overwrite, CheckFailed if an item's key exists.
+
+        Every object is checked and dumped before anything is sent, so a bad one leaves
+        nothing written. With overwrite, several items go out in concurrent batches of 25
+        (see :meth:`batch_write`, which streams instead).
+        """
         objs = _as_list(items)
         if overwrite is None:
             overwrite = self.default_conflict in ("update", "overwrite")
         self._connection()  # not connected: fail before any hook runs
         prepared = []
         for obj in _models(objs, "save"):
-            obj.pre_save_(self)
-            obj.validate_()
-            item = obj.ddb_dump_()
-            # without overwrite, each PutItem carries the writer mark, which tells a retry
-            # that lands on its own lost attempt from someone else's item under the key
-            sent = item if overwrite else self._marked(item)
-            check_item(type(obj).__name__, sent, obj.meta_.key_names, obj.__dict__.get)
-            prepared.append((obj, self.tablename(type(obj)), obj.pk_dict_, item, sent))
+            table, item = self._whole_item(obj, marked=not overwrite)
+            prepared.append((obj, table, item))
         if overwrite and len(prepared) > 1:
-            by_table: dict[str, list[dict[str, Any]]] = {}
-            key_names: dict[str, Sequence[str]] = {}
-            # A key repeated in one call is written once, the last value winning; every
-            # object of that key then knows the stored item is the winner (for its checks).
-            winners: dict[tuple[str, tuple[Any, ...]], Item] = {}
-            for obj, table, key, item, _sent in prepared:
-                by_table.setdefault(table, []).append({"PutRequest": {"Item": item}})
-                key_names[table] = type(obj).meta_.key_names
-                winners[(table, key_identity(key, key_names[table], table))] = item
-            confirmed, failure = self._write_batches(by_table, key_names)
-            for obj, table, key, _item, _sent in prepared:
-                written = (table, key_identity(key, key_names[table], table))
-                if confirmed is None or written in confirmed:
-                    self._saved(obj, winners[written])
-            if failure is not None:
-                raise failure  # the objects it lists as unprocessed keep their changes
+            writes = [(obj, table, {"PutRequest": {"Item": item}}) for obj, table, item in prepared]
+            BatchWriter(self, keep_written=True).send_all(writes)
             return
         # One conditional PutItem each (a batch cannot carry conditions): items before one
         # whose key exists stay written.
-        for position, (obj, table, _key, item, sent) in enumerate(prepared):
+        mark = self._mark.attribute
+        for position, (obj, table, sent) in enumerate(prepared):
             request: dict[str, Any] = {"TableName": table, "Item": sent}
             token = None
             if not overwrite:
-                token = sent[self._mark.attribute]["S"]
+                token = sent[mark]["S"]
                 ph = Placeholders()
                 request["ConditionExpression"] = attribute_absent(
                     type(obj).meta_.hash_key.name, ph
                 )
                 ph.apply(request)
             self._write("PutItem", request, obj, token, _progress(position, len(prepared)))
-            self._saved(obj, item)
+            self._saved(obj, sent if token is None else {k: v for k, v in sent.items() if k != mark})
 
-    def _write_batches(
-        self, by_table: dict[str, list[dict[str, Any]]], key_names: dict[str, Sequence[str]]
-    ) -> tuple[set[tuple[str, Any]] | None, BatchWriteError | None]:
-        """Send batch writes table by table: (None, None) when all were written, else the
-        (table, key identity) of every request DynamoDB confirmed, and the error."""
-        confirmed: set[tuple[str, Any]] = set()
-        for table, requests in by_table.items():
-            failure = None
-            try:
-                self._connection().batch_write(table, requests, key_names[table])
-            except BatchWriteError as exc:
-                failure = exc
-            for request in requests if failure is None else failure.written:
-                ((kind, body),) = request.items()
-                key = body["Item"] if kind == "PutRequest" else body["Key"]
-                confirmed.add((table, key_identity(key, key_names[table], table)))
-            if failure is not None:
-                return confirmed, failure
-        return None, None
+    def batch_write(self) -> BatchWriter:
+        """A context manager that saves (overwriting) and deletes objects in batches, each
+        checked when given and sent as soon as 25 are queued; see
+        :class:`~flywheel.batch_writer.BatchWriter`::
+
+            with engine.batch_write() as batch:
+                for row in rows:
+                    batch.save(Tweet(**row))
+        """
+        self._connection()
+        return BatchWriter(self)
+
+    def _whole_item(self, obj: "Model", marked: bool = False) -> tuple[str, Item]:
+        """Run the save hooks and checks of ``obj``: its table and the item to put.
+
+        ``marked`` puts this engine's writer mark in the item, which tells a retried
+        conditional put that lands on its own lost attempt from someone else's item.
+        """
+        obj.pre_save_(self)
+        obj.validate_()
+        meta = obj.meta_
+        meta.pk_dict(obj)  # a key that is missing or empty raises here, naming its field
+        item = obj.ddb_dump_()
+        if marked:
+            item = self._marked(item)
+        check_item(type(obj).__name__, item, meta.key_names, obj.__dict__.get)
+        return self.tablename(type(obj)), item
 
     def _marked(self, item: Item) -> Item:
         """``item`` carrying this engine's writer mark, set to a fresh token."""
@@ -628,20 +623,8 @@ class Engine:
                 self._write("DeleteItem", request, obj, None, _progress(position, len(objs)))
                 _forget_stored(obj)
             return
-        by_table: dict[str, list[dict[str, Any]]] = {}
-        key_names: dict[str, Sequence[str]] = {}
-        for obj in objs:
-            table = self.tablename(type(obj))
-            by_table.setdefault(table, []).append({"DeleteRequest": {"Key": obj.pk_dict_}})
-            key_names[table] = type(obj).meta_.key_names
-        confirmed, failure = self._write_batches(by_table, key_names)
-        for obj in objs:
-            table = self.tablename(type(obj))
-            deleted = (table, key_identity(obj.pk_dict_, key_names[table], table))
-            if confirmed is None or deleted in confirmed:
-                _forget_stored(obj)
-        if failure is not None:
-            raise failure
+        writes = [(obj, *delete_request(self, obj)) for obj in objs]
+        BatchWriter(self, keep_written=True).send_all(writes)
 
     def delete_key(
         self, model: type["Model"], pkeys: Iterable[Any] | None = None, **kwargs: Any

@@ -94,6 +94,10 @@ class _Window:
     throttling. After a failure (an error, or ``max_attempts`` sends in a row that made no
     progress) no new chunk starts; the chunks already sent are waited for and accounted for,
     so the caller can say exactly what was and was not done.
+
+    :meth:`run` sends the whole queue; a producer that appends to the queue as it goes
+    calls :meth:`feed` instead, and :meth:`run` once at the end. Responses are settled in
+    the caller's thread, only the sends run in the pool.
     """
 
     def __init__(
@@ -105,10 +109,13 @@ class _Window:
         settle: Callable[[list[Any], dict[str, Any]], list[Any]],
         operation: str,
         table: str,
+        prepare: Callable[[list[Any]], list[Any]] | None = None,
     ) -> None:
         self.connection = connection
         self.pending = pending
         self.size = size
+        #: what is sent for a chunk of entries (run in the caller's thread as it starts)
+        self.prepare = prepare
         self.send = send
         #: records what a response did and returns the entries it left unprocessed
         self.settle = settle
@@ -120,64 +127,232 @@ class _Window:
         #: consecutive sends that made no progress, and whether that made run() give up
         self.stalled = 0
         self.gave_up = False
+        self.in_flight: dict[Future[dict[str, Any]], list[Any]] = {}
+        self.serial = True  # one chunk at a time: before the first full success, and when throttled
+        self.throttled = 0  # consecutive sends that left something over: the backoff exponent
+        self.pool = connection.batch_pool() if connection.batch_concurrency > 1 else None
+
+    @property
+    def stopped(self) -> bool:
+        return self.failure is not None or self.gave_up
 
     def run(self) -> None:
-        connection = self.connection
-        pending = self.pending
-        concurrency = connection.batch_concurrency
-        pool = connection.batch_pool() if concurrency > 1 else None
-        in_flight: dict[Future[dict[str, Any]], list[Any]] = {}
-        serial = True  # one chunk at a time: before the first full success, and when throttled
-        throttled = 0  # consecutive sends that left something over: the backoff exponent
-        stopped = False
+        """Send every pending entry and wait for all of them (or stop at a failure)."""
         while True:
-            limit = 1 if serial else concurrency
-            while pending and not stopped and len(in_flight) < limit:
-                chunk = [pending.popleft() for _ in range(min(self.size, len(pending)))]
-                in_flight[self._start(pool, chunk)] = chunk
-            if not in_flight:
-                break
-            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-            for future in done:
-                chunk = in_flight.pop(future)
-                try:
-                    response = future.result()
-                except DynamoDBError as exc:
-                    if self.failure is None:
-                        self.failure = exc
-                    self.failed.extend(chunk)
-                    stopped = True
-                    continue
-                leftover = self.settle(chunk, response)
-                if not leftover:
-                    serial = False
-                    self.stalled = throttled = 0
-                    continue
-                pending.extendleft(reversed(leftover))
-                serial = True
-                throttled += 1
-                self.stalled = self.stalled + 1 if len(leftover) >= len(chunk) else 0
-                if self.stalled >= connection.max_attempts:
-                    self.gave_up = stopped = True
-                if stopped:
-                    continue
-                delay = backoff_delay(throttled, connection.backoff_base, connection.backoff_cap)
-                LOG.debug(
-                    "%s on %s: %d unprocessed, retrying in %.3fs",
-                    self.operation, self.table, len(leftover), delay,
-                )
-                time.sleep(delay)
+            self.start(final=True)
+            if not self.in_flight:
+                return
+            self.collect()
 
-    def _start(self, pool: ThreadPoolExecutor | None, chunk: list[Any]) -> Future[dict[str, Any]]:
-        if pool is not None:
-            return pool.submit(self.send, chunk)
+    def feed(self) -> None:
+        """Send the whole chunks the queue holds, as the window has room; wait for room
+        while a whole chunk is left, so the queue stays under two chunks."""
+        self.start(final=False)
+        while len(self.pending) >= self.size and not self.stopped:
+            self.collect()
+            self.start(final=False)
+
+    def start(self, final: bool) -> None:
+        """Start sending chunks while the window has room (a short last chunk if ``final``)."""
+        pending = self.pending
+        limit = 1 if self.serial else self.connection.batch_concurrency
+        while (
+            pending
+            and not self.stopped
+            and len(self.in_flight) < limit
+            and (final or len(pending) >= self.size)
+        ):
+            chunk = [pending.popleft() for _ in range(min(self.size, len(pending)))]
+            self.in_flight[self._start(chunk)] = chunk
+
+    def collect(self) -> None:
+        """Wait for a send to finish, and settle every one that has."""
+        done, _ = wait(self.in_flight, return_when=FIRST_COMPLETED)
+        connection = self.connection
+        for future in done:
+            chunk = self.in_flight.pop(future)
+            try:
+                response = future.result()
+            except DynamoDBError as exc:
+                if self.failure is None:
+                    self.failure = exc
+                self.failed.extend(chunk)
+                continue
+            leftover = self.settle(chunk, response)
+            if not leftover:
+                self.serial = False
+                self.stalled = self.throttled = 0
+                continue
+            self.pending.extendleft(reversed(leftover))
+            self.serial = True
+            self.throttled += 1
+            self.stalled = self.stalled + 1 if len(leftover) >= len(chunk) else 0
+            if self.stalled >= connection.max_attempts:
+                self.gave_up = True
+            if self.stopped:
+                continue
+            delay = backoff_delay(self.throttled, connection.backoff_base, connection.backoff_cap)
+            LOG.debug(
+                "%s on %s: %d unprocessed, retrying in %.3fs",
+                self.operation, self.table, len(leftover), delay,
+            )
+            time.sleep(delay)
+
+    def _start(self, chunk: list[Any]) -> Future[dict[str, Any]]:
+        payload = chunk if self.prepare is None else self.prepare(chunk)
+        if self.pool is not None:
+            return self.pool.submit(self.send, payload)
         # concurrency 1: send in the caller's thread, no pool
         future: Future[dict[str, Any]] = Future()
         try:
-            future.set_result(self.send(chunk))
+            future.set_result(self.send(payload))
         except DynamoDBError as exc:
             future.set_exception(exc)
         return future
+
+
+class WriteStream:
+    """Batch writes to one table, fed one request at a time and sent as they come.
+
+    Requests go out in batches of 25 through a :class:`_Window` while the caller goes on
+    producing, so preparing items overlaps with sending them, and no more than two batches
+    wait to be sent. A request naming the key of one not yet sent replaces it (the last
+    write wins); one naming the key of a batch in flight waits for that batch to settle, so
+    writes to one key land in the order given.
+
+    ``on_written(request, owners)`` runs in the caller's thread for each request DynamoDB
+    confirms, with the ``owner`` of every :meth:`add` that the request stands for.
+    :meth:`flush` sends everything and waits; after a failure :meth:`add` and :meth:`flush`
+    raise :class:`BatchWriteError` (listing what was not written) and nothing more is sent.
+    """
+
+    def __init__(
+        self,
+        connection: DynamoDBConnection,
+        table: str,
+        key_names: Sequence[str],
+        on_written: Callable[[dict[str, Any], list[Any]], None] | None = None,
+        keep_written: bool = True,
+    ) -> None:
+        self.table = table
+        self.key_names = key_names
+        self.on_written = on_written
+        #: the confirmed requests, for BatchWriteError.written (a stream of a million items
+        #: passes keep_written=False and reports their number)
+        self.written: list[dict[str, Any]] | None = [] if keep_written else None
+        self.written_count = 0
+        self.unconfirmed: dict[KeyIdentity, dict[str, Any]] = {}  # pending or in flight
+        self.owners: dict[KeyIdentity, list[Any]] = {}
+        self.sending: set[KeyIdentity] = set()
+        self.window = _Window(
+            connection, deque(), WRITE_BATCH_SIZE, self._send, self._settle,
+            "BatchWriteItem", table, prepare=self._prepare,
+        )
+
+    @property
+    def stopped(self) -> bool:
+        """True once a send failed or retries ran out: nothing more is sent."""
+        return self.window.stopped
+
+    def add(self, request: dict[str, Any], owner: Any = None) -> bool:
+        """Queue one PutRequest / DeleteRequest, sending a batch when 25 are queued.
+
+        False, the request not queued, when the stream has stopped (:meth:`flush` then
+        raises the failure)."""
+        table = self.table
+        identity = key_identity(_write_attributes(request, table), self.key_names, table)
+        window = self.window
+        while identity in self.sending and not window.stopped:
+            window.collect()
+        if window.stopped:
+            return False
+        if identity not in self.unconfirmed:
+            window.pending.append(identity)
+        self.unconfirmed[identity] = request
+        if owner is not None:
+            self.owners.setdefault(identity, []).append(owner)
+        if len(window.pending) >= WRITE_BATCH_SIZE:
+            window.feed()
+        return True
+
+    def extend(self, latest: dict[KeyIdentity, dict[str, Any]]) -> None:
+        """Queue requests by key (from :func:`dedupe_writes`), none of them queued yet, to
+        be sent by :meth:`flush`."""
+        self.window.pending.extend(latest)
+        self.unconfirmed.update(latest)
+
+    def flush(self, not_sent: Sequence[dict[str, Any]] = ()) -> None:
+        """Send everything queued and wait for it. If the stream stopped, BatchWriteError,
+        counting ``not_sent`` (requests the caller never got to add) as not written."""
+        self.window.run()
+        if self.window.stopped:
+            raise self._failure(not_sent)
+
+    def unsent(self) -> list[dict[str, Any]]:
+        """Stop sending: wait for the batches in flight, return every request not written."""
+        window = self.window
+        window.pending, queued = deque(), window.pending
+        while window.in_flight:
+            window.collect()
+        return [self.unconfirmed[i] for i in [*window.failed, *window.pending, *queued]]
+
+    def _prepare(self, chunk: list[KeyIdentity]) -> list[dict[str, Any]]:
+        self.sending.update(chunk)
+        unconfirmed = self.unconfirmed
+        return [unconfirmed[identity] for identity in chunk]
+
+    def _send(self, requests: list[dict[str, Any]]) -> dict[str, Any]:
+        return self.window.connection.call("BatchWriteItem", {"RequestItems": {self.table: requests}})
+
+    def _settle(self, chunk: list[KeyIdentity], response: dict[str, Any]) -> list[KeyIdentity]:
+        self.sending.difference_update(chunk)
+        table = self.table
+        leftover = (response.get("UnprocessedItems") or {}).get(table)
+        held_back = {
+            key_identity(_write_attributes(r, table), self.key_names, table)
+            for r in leftover or ()
+        }
+        for identity in chunk:
+            if identity in held_back:
+                continue
+            request = self.unconfirmed.pop(identity)
+            self.written_count += 1
+            if self.written is not None:
+                self.written.append(request)
+            owners = self.owners.pop(identity, None)
+            if self.on_written is not None:
+                self.on_written(request, owners or [])
+        return [identity for identity in chunk if identity in held_back]
+
+    def _failure(self, not_sent: Sequence[dict[str, Any]]) -> BatchWriteError:
+        window = self.window
+        not_written = [self.unconfirmed[i] for i in [*window.failed, *window.pending]]
+        not_written.extend(not_sent)
+        done = self.written or []
+        counts = f"{self.written_count} of {self.written_count + len(not_written)} requests written, {len(not_written)} not"
+        exc = window.failure
+        if exc is not None:
+            error = BatchWriteError(
+                f"batch write to {self.table!r} failed, {counts}: {exc.code}: {exc.message}",
+                not_written,
+                code=exc.code,
+                written=done,
+                status=exc.status,
+                operation="BatchWriteItem",
+                response=exc.response,
+                table=self.table,
+            )
+            error.unanswered_attempts = exc.unanswered_attempts
+            error.__cause__, error.__suppress_context__ = exc, True
+            return error
+        return BatchWriteError(
+            f"batch write to {self.table!r} gave up after {window.stalled} attempts without "
+            f"progress, {counts}",
+            not_written,
+            written=done,
+            operation="BatchWriteItem",
+            table=self.table,
+        )
 
 
 def _in_order(requests: Iterable[Any], position: dict[int, int]) -> list[Any]:
@@ -192,58 +367,16 @@ def batch_write(
 ) -> None:
     """Write every request, retrying unprocessed ones; see DynamoDBConnection.batch_write."""
     latest = dedupe_writes(requests, key_names, table)
-    total = len(latest)
-    written: list[dict[str, Any]] = []  # confirmed by DynamoDB, for the error if we give up
-
-    def send(chunk: list[dict[str, Any]]) -> dict[str, Any]:
-        return connection.call("BatchWriteItem", {"RequestItems": {table: chunk}})
-
-    def settle(chunk: list[dict[str, Any]], response: dict[str, Any]) -> list[dict[str, Any]]:
-        leftover = (response.get("UnprocessedItems") or {}).get(table)
-        if not leftover:
-            written.extend(chunk)
-            return []
-        # Report the caller's own request objects, not the server's echo of them.
-        identities = [key_identity(_write_attributes(r, table), key_names, table) for r in leftover]
-        held_back = set(identities)
-        written.extend(
-            r for r in chunk
-            if key_identity(_write_attributes(r, table), key_names, table) not in held_back
-        )
-        return [latest.get(identity, r) for identity, r in zip(identities, leftover)]
-
-    window = _Window(
-        connection, deque(latest.values()), WRITE_BATCH_SIZE, send, settle, "BatchWriteItem", table
-    )
-    window.run()
-    if window.failure is None and not window.gave_up:
-        return
-    position = {id(r): i for i, r in enumerate(latest.values())}
-    done = _in_order(written, position)
-    not_written = _in_order([*window.failed, *window.pending], position)
-    exc = window.failure
-    if exc is not None:
-        error = BatchWriteError(
-            f"batch write to {table!r} failed, {len(done)} of {total} requests written, "
-            f"{len(not_written)} not: {exc.code}: {exc.message}",
-            not_written,
-            code=exc.code,
-            written=done,
-            status=exc.status,
-            operation="BatchWriteItem",
-            response=exc.response,
-            table=table,
-        )
-        error.unanswered_attempts = exc.unanswered_attempts
-        raise error from exc
-    raise BatchWriteError(
-        f"batch write to {table!r} gave up after {window.stalled} attempts without progress, "
-        f"{len(done)} of {total} requests written, {len(not_written)} not",
-        not_written,
-        written=done,
-        operation="BatchWriteItem",
-        table=table,
-    )
+    stream = WriteStream(connection, table, key_names)
+    stream.extend(latest)
+    try:
+        stream.flush()
+    except BatchWriteError as error:
+        # both lists in the caller's order
+        position = {id(r): i for i, r in enumerate(latest.values())}
+        error.written = _in_order(error.written, position)
+        error.unprocessed = _in_order(error.unprocessed, position)
+        raise
 
 
 def batch_get(

@@ -1,0 +1,307 @@
+"""engine.batch_write(): objects checked as they are given and written in batches of 25 while
+the caller goes on, against the local server; then, against a scripted server
+(fault_server.py), what no real server can be asked for: a batch failing mid-stream, the bound
+on what waits to be sent, and the order of two writes to one key.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fault_server import FaultServer, Reply, error, ok
+from helpers import stored
+
+from flywheel import Engine, Field, Model
+from flywheel.exceptions import BatchWriteError
+
+
+class Row(Model):
+    id = Field(data_type=int, hash_key=True)
+    text = Field()
+    n = Field(data_type=int, default=0)
+
+    def post_save_(self) -> None:
+        self.__dict__["saved_calls"] = self.__dict__.get("saved_calls", 0) + 1
+
+
+class Other(Model):
+    name = Field(hash_key=True)
+    tags = Field(data_type=set)
+
+
+MODELS = (Row, Other)
+
+
+@pytest.fixture
+def sent(tables: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The operations sent through the engine's connection, in order."""
+    operations: list[str] = []
+    real_call = tables.dynamo.call
+
+    def recording_call(operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        operations.append(operation)
+        return real_call(operation, request)
+
+    monkeypatch.setattr(tables.dynamo, "call", recording_call)
+    yield operations
+
+
+def all_ids(engine: Engine) -> list[int]:
+    return sorted(row.id for row in engine.scan(Row).all())
+
+
+def test_batch_write_stores_every_object_and_marks_it_saved(tables: Engine) -> None:
+    rows = [Row(i, text=f"row {i}", n=i * 3) for i in range(260)]
+    others = [Other(f"o{i}", tags={"a", f"t{i}"}) for i in range(30)]
+    with tables.batch_write() as batch:
+        for row in rows:
+            batch.save(row)
+        batch.save(others)
+    assert all_ids(tables) == list(range(260))
+    assert sorted(o.name for o in tables.scan(Other).all()) == sorted(o.name for o in others)
+    assert tables.get(Row, id=259).n == 777
+    assert tables.get(Other, name="o7").tags == {"a", "t7"}
+    for obj in [*rows, *others]:
+        assert obj.persisted_ and not obj.__dict__["__dirty__"]
+    assert all(row.__dict__["saved_calls"] == 1 for row in rows)
+    # a saved object syncs only what changes next
+    rows[5].text = "changed"
+    rows[5].sync()
+    assert stored(tables, Row, id=5)["text"] == {"S": "changed"}
+
+
+def test_batches_go_out_while_objects_are_still_being_given(tables: Engine, sent: list[str]) -> None:
+    with tables.batch_write() as batch:
+        for i in range(100):
+            batch.save(Row(i, text="x"))
+        # still inside the block: the first three full batches at least are on their way
+        deadline = time.monotonic() + 10
+        while len(all_ids(tables)) < 75 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(all_ids(tables)) >= 75
+    assert sent.count("BatchWriteItem") == 4
+    assert all_ids(tables) == list(range(100))
+
+
+def test_a_bad_object_raises_when_given_naming_model_field_and_value(tables: Engine) -> None:
+    good = [Row(i, text="ok") for i in range(30)]
+    with pytest.raises(TypeError) as caught:
+        with tables.batch_write() as batch:
+            batch.save(good)
+            batch.save(Row(99, n="many"))  # type: ignore[arg-type]
+    assert "Row.n" in str(caught.value) and "'many'" in str(caught.value)
+    # what was given before the error was accepted: it is written, and the objects know it
+    assert all_ids(tables) == list(range(30))
+    assert all(row.persisted_ for row in good)
+
+
+def test_an_empty_key_raises_before_anything_of_it_is_sent(tables: Engine) -> None:
+    with tables.batch_write() as batch:
+        batch.save(Other("fine"))
+        with pytest.raises(ValueError, match="Other.name"):
+            batch.save(Other(""))
+    assert [o.name for o in tables.scan(Other).all()] == ["fine"]
+
+
+def test_writes_to_one_key_land_in_the_order_given(tables: Engine) -> None:
+    first, second = Row(7, text="first"), Row(7, text="second")
+    gone = Row(8, text="soon deleted")
+    with tables.batch_write() as batch:
+        batch.save(first)
+        batch.save(gone)
+        batch.save([Row(i) for i in range(100, 160)])  # first and gone are sent meanwhile
+        batch.save(second)
+        batch.delete(gone)
+    assert stored(tables, Row, id=7)["text"] == {"S": "second"}
+    assert stored(tables, Row, id=8) is None
+    assert first.persisted_ and second.persisted_
+    assert not gone.persisted_
+
+
+def test_batch_delete_of_objects(tables: Engine) -> None:
+    rows = [Row(i) for i in range(60)]
+    tables.save(rows)
+    with tables.batch_write() as batch:
+        batch.delete(rows[:45])
+    assert all_ids(tables) == list(range(45, 60))
+    assert not any(row.persisted_ for row in rows[:45])
+    assert all(row.persisted_ for row in rows[45:])
+
+
+def test_batch_write_takes_only_model_objects(tables: Engine) -> None:
+    with tables.batch_write() as batch:
+        with pytest.raises(TypeError, match="save\\(\\) takes model objects"):
+            batch.save({"id": 1})  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="delete\\(\\) takes model objects"):
+            batch.delete(Row)  # type: ignore[arg-type]
+    assert all_ids(tables) == []
+
+
+# -- scripted server ------------------------------------------------------------------------
+class Pair(Model):
+    __metadata__ = {"_name": "pair"}
+    id = Field(data_type=int, hash_key=True)
+    v = Field()
+
+
+TABLE = "t-pair"
+
+
+def engine_on(server: FaultServer, concurrency: int = 4) -> Engine:
+    engine = Engine(namespace=["t"])
+    engine.register(Pair)
+    engine.connect(server.connect(batch_concurrency=concurrency))
+    return engine
+
+
+def ids(requests: list[dict[str, Any]]) -> list[int]:
+    return [int(r["PutRequest"]["Item"]["id"]["N"]) for r in requests]
+
+
+def test_a_failing_batch_stops_the_stream_and_says_what_was_written() -> None:
+    written: list[int] = []
+    lock = threading.Lock()
+
+    def answer(number: int, operation: str, body: dict[str, Any]) -> Reply:
+        requests = body["RequestItems"][TABLE]
+        if 60 in ids(requests):
+            return error("ValidationException", "bad item")
+        time.sleep(0.01)
+        with lock:
+            written.extend(ids(requests))
+        return ok({})
+
+    pairs = [Pair(i, v=str(i)) for i in range(1000)]
+    given = 0
+    with FaultServer(answer) as server:
+        engine = engine_on(server)
+        with pytest.raises(BatchWriteError) as caught:
+            with engine.batch_write() as batch:
+                for pair in pairs:
+                    batch.save(pair)
+                    given += 1
+        sent = len(server.requests)
+        with pytest.raises(RuntimeError, match="stopped at an error"):
+            batch.save(Pair(5000))
+        assert len(server.requests) == sent  # nothing more was sent
+    error_ = caught.value
+    assert error_.code == "ValidationException"
+    assert given < 400  # it raised from save(), long before the end
+    assert set(range(50, 75)) <= set(ids(error_.unprocessed))
+    # every object given is either confirmed (and saved) or listed as not written
+    assert sorted(written) == sorted(p.id for p in pairs[:given] if p.persisted_)
+    assert sorted([*written, *ids(error_.unprocessed)]) == list(range(given + 1))
+    assert not any(p.persisted_ for p in pairs[given:])
+    assert f"{len(written)} of {given + 1} requests written" in str(error_)
+
+
+def test_what_waits_to_be_sent_stays_under_a_few_batches() -> None:
+    """A stream of 2,000 objects never has more than the batches in flight and two more
+    given but unsent: memory stays bounded however long the stream."""
+    given = 0
+    ahead: list[int] = []  # at each request: objects given minus objects the server has seen
+    seen = 0
+    lock = threading.Lock()
+
+    def answer(number: int, operation: str, body: dict[str, Any]) -> Reply:
+        nonlocal seen
+        with lock:
+            seen += len(body["RequestItems"][TABLE])
+            ahead.append(given - seen)
+        time.sleep(0.005)
+        return ok({})
+
+    with FaultServer(answer) as server:
+        with engine_on(server, concurrency=3).batch_write() as batch:
+            for i in range(2000):
+                batch.save(Pair(i))
+                with lock:
+                    given += 1
+    assert seen == 2000
+    assert max(ahead) <= 25 * (3 + 2)
+
+
+def test_a_key_in_flight_is_written_again_only_after_its_batch_is_answered() -> None:
+    spans: list[tuple[float, float, dict[int, str]]] = []
+    lock = threading.Lock()
+
+    def answer(number: int, operation: str, body: dict[str, Any]) -> Reply:
+        start = time.monotonic()
+        time.sleep(0.05)
+        values = {int(r["PutRequest"]["Item"]["id"]["N"]): r["PutRequest"]["Item"]["v"]["S"]
+                  for r in body["RequestItems"][TABLE]}
+        with lock:
+            spans.append((start, time.monotonic(), values))
+        return ok({})
+
+    with FaultServer(answer) as server:
+        with engine_on(server).batch_write() as batch:
+            for round_ in ("old", "new"):
+                for i in range(50):
+                    batch.save(Pair(i, v=f"{round_} {i}"))
+    for i in range(50):
+        ((old_end,),) = [[end for _, end, values in spans if values.get(i) == f"old {i}"]]
+        ((new_start,),) = [[start for start, _, values in spans if values.get(i) == f"new {i}"]]
+        assert new_start >= old_end, i
+    assert len(spans) >= 4  # the new writes waited for their keys only, not for every batch
+
+
+def test_a_key_handed_back_unprocessed_is_replaced_by_its_newer_write() -> None:
+    """DynamoDB hands key 3 back unprocessed while a newer write of key 3 waits: the newer
+    one is what gets written, and the older is never sent after it."""
+    writes_of_3: list[str] = []
+    lock = threading.Lock()
+
+    def answer(number: int, operation: str, body: dict[str, Any]) -> Reply:
+        requests = body["RequestItems"][TABLE]
+        with lock:
+            writes_of_3.extend(r["PutRequest"]["Item"]["v"]["S"] for r in requests if ids([r]) == [3])
+            first = number == 0
+        time.sleep(0.02)
+        leftover = [r for r in requests if first and ids([r]) == [3]]
+        return ok({"UnprocessedItems": {TABLE: leftover} if leftover else {}})
+
+    first, second = Pair(3, v="first"), Pair(3, v="second")
+    with FaultServer(answer) as server:
+        with engine_on(server).batch_write() as batch:
+            batch.save([Pair(i, v="x") for i in range(25) if i != 3] + [first])
+            batch.save(second)
+    assert writes_of_3[0] == "first" and writes_of_3[-1] == "second"
+    assert writes_of_3.count("second") == 1 and len(writes_of_3) == 2
+    assert first.persisted_ and second.persisted_
+    assert first.__dict__["__cache__"]["v"] == {"S": "second"}
+
+
+@pytest.mark.parametrize("call", ["save", "delete"])
+def test_a_list_save_or_delete_that_stops_lists_every_write_not_done(call: str) -> None:
+    """engine.save(list) / delete(list) prepare everything first: when a batch fails, the
+    error accounts for all of it, including what was never handed to the sender."""
+    written: list[int] = []
+    lock = threading.Lock()
+
+    def key_ids(requests: list[dict[str, Any]]) -> list[int]:
+        return [int(next(iter(r.values()))[("Item" if "PutRequest" in r else "Key")]["id"]["N"]) for r in requests]
+
+    def answer(number: int, operation: str, body: dict[str, Any]) -> Reply:
+        requests = body["RequestItems"][TABLE]
+        if 60 in key_ids(requests):
+            return error("ValidationException", "bad item")
+        time.sleep(0.01)
+        with lock:
+            written.extend(key_ids(requests))
+        return ok({})
+
+    pairs = [Pair(i, v="x") for i in range(600)]
+    with FaultServer(answer) as server:
+        engine = engine_on(server)
+        with pytest.raises(BatchWriteError) as caught:
+            getattr(engine, call)(pairs)
+    error_ = caught.value
+    assert sorted(key_ids(error_.written)) == sorted(written)
+    assert sorted(key_ids(error_.written) + key_ids(error_.unprocessed)) == list(range(600))
+    assert f"{len(written)} of 600 requests written, {600 - len(written)} not" in str(error_)
+    if call == "save":
+        assert sorted(p.id for p in pairs if p.persisted_) == sorted(written)
