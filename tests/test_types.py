@@ -410,7 +410,20 @@ def test_float_decimal_number_bool_coercion() -> None:
     assert NumberType().coerce('7', True) == 7
     assert NumberType().coerce(True, True) == 1
     assert BoolType().coerce(0, True) is False
-    assert BoolType().coerce('x', True) is True
+    assert BoolType().coerce(2, True) is True
+    # a string converts by its word, never by its truth ('false' is a true string)
+    for word, truth in [('false', False), ('FALSE', False), (' no ', False), ('0', False),
+                        ('off', False), (b'false', False), ('True', True), ('yes', True),
+                        ('1', True), ('on', True)]:
+        assert BoolType().coerce(word, True) is truth, word
+        assert BoolNativeType().coerce(word, True) is truth, word
+    for bad in ['x', '', 'nope', '2']:
+        with pytest.raises(ValueError, match='true/false'):
+            BoolType().coerce(bad, True)
+        with pytest.raises(ValueError, match='true/false'):
+            BoolNativeType().coerce(bad, True)
+    with pytest.raises(TypeError, match='expected bool'):
+        BoolType().coerce('true', False)
 
 
 def test_date_and_datetime_coercion() -> None:

@@ -50,6 +50,7 @@ from ..values.codec import (
 from ..values.scalars import (
     BinaryType,
     BoolType,
+    coerce_bool,
     DateTimeType,
     DateType,
     DecimalType,
@@ -332,11 +333,7 @@ class BoolNativeType(TypeDefinition):
     ddb_data_type = BOOL
 
     def coerce(self, value: Any, force: bool) -> Any:
-        if isinstance(value, bool):
-            return value
-        if force:
-            return bool(value)
-        raise wrong_type(value, 'bool')
+        return coerce_bool(value, force)
 
     def dump_attribute(self, value: Any) -> AttributeValue | None:
         return None if value is None else {'BOOL': bool(value)}

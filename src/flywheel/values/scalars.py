@@ -19,6 +19,7 @@ from .codec import (
     check_float,
     check_number,
     check_text,
+    describe,
     format_decimal,
     format_float,
     format_int,
@@ -322,6 +323,32 @@ def _is_zero_text(text: str) -> bool:
     return text == '0' or (text != '1' and parse_decimal(text) == 0)
 
 
+_BOOL_WORDS = {
+    'true': True, 't': True, 'yes': True, 'y': True, 'on': True, '1': True,
+    'false': False, 'f': False, 'no': False, 'n': False, 'off': False, '0': False,
+}
+
+
+def coerce_bool(value: Any, force: bool) -> bool:
+    """A bool field's value: a bool; with ``coerce=True`` also a number (its truth) or a
+    word ('true'/'false', 'yes'/'no', 'on'/'off', '1'/'0', any case), never the truth of a
+    string, which would make 'false' True."""
+    if isinstance(value, bool):
+        return value
+    if not force:
+        raise wrong_type(value, 'bool')
+    if isinstance(value, (str, bytes)):
+        word = value.decode(errors='replace') if isinstance(value, bytes) else value
+        truth = _BOOL_WORDS.get(word.strip().lower())
+        if truth is None:
+            raise ValueError(
+                f"expected bool, got {describe(value)}: only true/false, yes/no, on/off, 1/0 "
+                "convert to a bool"
+            )
+        return truth
+    return bool(value)
+
+
 class BoolType(TypeDefinition):
     """Booleans, stored as N 1 / 0 (a native BOOL attribute also loads)."""
 
@@ -330,11 +357,7 @@ class BoolType(TypeDefinition):
     allowed_filters = EQUALITY_FILTERS
 
     def coerce(self, value: Any, force: bool) -> Any:
-        if isinstance(value, bool):
-            return value
-        if force:
-            return bool(value)
-        raise wrong_type(value, 'bool')
+        return coerce_bool(value, force)
 
     def ddb_dump(self, value: Any) -> Any:
         return 1 if value else 0
