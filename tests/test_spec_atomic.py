@@ -173,7 +173,7 @@ def test_constraints_need_raise_on_conflict(tables: Engine) -> None:
     with pytest.raises(ValueError, match="raise_on_conflict"):
         account.sync(raise_on_conflict=False, constraints=[Account.moneys >= 0])
     tables.default_conflict = "overwrite"
-    with pytest.raises(ValueError, match="raise_on_conflict"):
+    with pytest.raises(ValueError, match="default_conflict='overwrite' turns it off"):
         tables.sync(account, constraints=[Account.moneys >= 0])
     assert stored(tables, Account, username="dsa")["moneys"] == {"N": "1"}  # type: ignore[index]
 

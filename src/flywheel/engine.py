@@ -562,11 +562,13 @@ class Engine:
         need no check. Items are written in order: items before a failing one stay written.
         """
         objs = _as_list(items)
+        by_default = raise_on_conflict is None
         if raise_on_conflict is None:
             raise_on_conflict = self.default_conflict in ("update", "raise")
         constraints = list(constraints) if constraints is not None else None
         if constraints and not raise_on_conflict:
-            raise ValueError("sync(constraints=...) needs raise_on_conflict=True")
+            why = f" (this engine's default_conflict={self.default_conflict!r} turns it off)" if by_default else ""
+            raise ValueError(f"sync(constraints=...) needs raise_on_conflict=True{why}")
         connection = self._connection()
         plans = []
         # Every plan is made (and every check= run) before anything is written.
