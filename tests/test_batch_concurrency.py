@@ -128,6 +128,40 @@ def test_unprocessed_items_are_retried_one_batch_at_a_time() -> None:
     assert overlap.most > 1
 
 
+def test_backoff_grows_only_while_sends_make_no_progress(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under steady partial throttling (half of every batch handed back) each send makes
+    progress, so the backoff stays near its base instead of growing with every send; a
+    send that writes nothing backs off a step further."""
+    from flywheel.connection import batches
+
+    steps: list[int] = []
+    real_delay = batches.backoff_delay
+
+    def recording_delay(attempt: int, base: float, cap: float) -> float:
+        steps.append(attempt)
+        return real_delay(attempt, base, cap)
+
+    monkeypatch.setattr(batches, "backoff_delay", recording_delay)
+    written: list[int] = []
+
+    def answer(number: int, operation: str, body: dict[str, Any]) -> Reply:
+        requests = body["RequestItems"]["t"]
+        if number in (3, 4):  # two sends in a row that write nothing
+            kept, leftover = [], requests
+        else:
+            half = (len(requests) + 1) // 2
+            kept, leftover = requests[:half], requests[half:]
+        written.extend(ids(kept))
+        return ok({"UnprocessedItems": {"t": leftover} if leftover else {}})
+
+    with FaultServer(answer) as server:
+        server.connect(backoff_base=0.001).batch_write("t", [put(i) for i in range(200)], ["id"])
+    assert sorted(written) == list(range(200))
+    assert len(steps) >= 10
+    assert steps[:3] == [1, 1, 1] and steps[3:5] == [2, 3] and steps[5:7] == [2, 1]
+    assert max(steps) == 3
+
+
 def test_batch_get_overlaps_and_returns_every_item() -> None:
     def answer(number: int, operation: str, body: dict[str, Any]) -> Reply:
         keys = body["RequestItems"]["t"]["Keys"]

@@ -15,7 +15,7 @@ from fault_server import FaultServer, Reply, error, ok
 from helpers import stored
 
 from flywheel import Engine, Field, Model
-from flywheel.exceptions import BatchWriteError
+from flywheel.exceptions import BatchWriteError, CheckFailed
 
 
 class Row(Model):
@@ -30,9 +30,6 @@ class Row(Model):
 class Other(Model):
     name = Field(hash_key=True)
     tags = Field(data_type=set)
-
-
-MODELS = (Row, Other)
 
 
 @pytest.fixture
@@ -138,6 +135,112 @@ def test_batch_write_takes_only_model_objects(tables: Engine) -> None:
         with pytest.raises(TypeError, match="delete\\(\\) takes model objects"):
             batch.delete(Row)  # type: ignore[arg-type]
     assert all_ids(tables) == []
+
+
+class Hooked(Model):
+    """post_save_ raises for ids in ``refuse``."""
+
+    refuse: set[int] = set()
+    id = Field(data_type=int, hash_key=True)
+    v = Field()
+
+    def post_save_(self) -> None:
+        if self.id in self.refuse:
+            raise RuntimeError(f"hook refused {self.id}")
+
+
+MODELS = (Row, Other, Hooked)
+
+
+def test_a_post_save_hook_that_raises_leaves_the_writer_whole(tables: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hook's error reaches the caller only once every confirmed object of the call is
+    marked; every write is stored, and the writer goes on accepting and sending."""
+    monkeypatch.setattr(Hooked, "refuse", {10, 40})
+    objs = [Hooked(i, v="a") for i in range(80)]
+    raised: list[str] = []
+    with tables.batch_write() as batch:
+        for obj in objs:
+            try:
+                batch.save(obj)
+            except RuntimeError as exc:
+                raised.append(str(exc))
+        # keys whose first write was confirmed take a second write, which must land; a hook
+        # error in the middle of a list does not cut the list short
+        for step in (lambda: batch.save([Hooked(i, v="b") for i in range(60)]), batch.flush):
+            try:
+                step()
+            except RuntimeError as exc:
+                raised.append(str(exc))
+    assert raised and all("hook refused" in message for message in raised)
+    assert sorted(h.id for h in tables.scan(Hooked).all() if h.v == "b") == list(range(60))
+    assert sorted(h.id for h in tables.scan(Hooked).all() if h.v == "a") == list(range(60, 80))
+    assert all(obj.persisted_ for obj in objs)  # the refused ones too: they were stored
+
+
+def test_a_hook_that_raises_at_the_end_still_lets_every_table_be_written(
+    tables: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Hooked, "refuse", {3})
+    with pytest.raises(RuntimeError, match="hook refused 3"):
+        with tables.batch_write() as batch:
+            batch.save([Hooked(i, v="x") for i in range(10)])
+            batch.save([Row(i) for i in range(10)])
+    assert len(tables.scan(Hooked).all()) == 10
+    assert all_ids(tables) == list(range(10))
+
+
+def test_an_object_whose_write_was_replaced_is_not_marked_saved(tables: Engine) -> None:
+    """Two objects for one key given before the first was sent: only the second is written;
+    the first stays unsaved, so its later sync is checked against what is stored, instead
+    of silently writing over the second object's item."""
+    tables.save(Row(1, text="stored"))
+    loaded = tables.get(Row, id=1)
+    first, second = Row(2, text="first"), Row(2, text="second")
+    with tables.batch_write() as batch:
+        batch.delete(loaded)
+        batch.save(Row(1, text="new"))
+        batch.save(first)
+        batch.save(second)
+    assert stored(tables, Row, id=1)["text"] == {"S": "new"}
+    assert stored(tables, Row, id=2)["text"] == {"S": "second"}
+    assert loaded.persisted_  # its delete was replaced by the save: nothing told it it is gone
+    assert not first.persisted_ and second.persisted_
+    first.text = "first again"
+    with pytest.raises(CheckFailed):
+        tables.sync(first)  # it never saw the stored item: a conflict, not an overwrite
+    assert stored(tables, Row, id=2)["text"] == {"S": "second"}
+
+
+def test_one_writer_shared_by_threads_writes_everything(tables: Engine) -> None:
+    objs = [[Row(t * 1000 + i, text=f"t{t}") for i in range(150)] for t in range(8)]
+    failures: list[BaseException] = []
+    with tables.batch_write() as batch:
+
+        def work(rows: list[Row]) -> None:
+            try:
+                for row in rows:
+                    batch.save(row)
+            except BaseException as exc:  # pragma: no cover - reported below
+                failures.append(exc)
+
+        threads = [threading.Thread(target=work, args=(rows,)) for rows in objs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert failures == []
+    assert all_ids(tables) == sorted(row.id for rows in objs for row in rows)
+    assert all(row.persisted_ for rows in objs for row in rows)
+
+
+def test_batch_write_and_list_calls_take_any_iterable(tables: Engine) -> None:
+    with tables.batch_write() as batch:
+        batch.save(Row(i) for i in range(30))
+    tables.save(Row(i) for i in range(30, 40))
+    assert all_ids(tables) == list(range(40))
+    rows = tables.scan(Row).all()
+    tables.delete(row for row in rows if row.id % 2)
+    assert all_ids(tables) == list(range(0, 40, 2))
 
 
 # -- scripted server ------------------------------------------------------------------------
@@ -271,8 +374,9 @@ def test_a_key_handed_back_unprocessed_is_replaced_by_its_newer_write() -> None:
             batch.save(second)
     assert writes_of_3[0] == "first" and writes_of_3[-1] == "second"
     assert writes_of_3.count("second") == 1 and len(writes_of_3) == 2
-    assert first.persisted_ and second.persisted_
-    assert first.__dict__["__cache__"]["v"] == {"S": "second"}
+    # first's write was replaced before it landed: first is left as it was, not saved
+    assert not first.persisted_ and second.persisted_
+    assert second.__dict__["__cache__"]["v"] == {"S": "second"}
 
 
 @pytest.mark.parametrize("call", ["save", "delete"])
@@ -305,3 +409,63 @@ def test_a_list_save_or_delete_that_stops_lists_every_write_not_done(call: str) 
     assert f"{len(written)} of 600 requests written, {600 - len(written)} not" in str(error_)
     if call == "save":
         assert sorted(p.id for p in pairs if p.persisted_) == sorted(written)
+
+
+def test_an_interrupted_block_sends_nothing_more_and_the_writer_refuses_use() -> None:
+    def answer(number: int, operation: str, body: dict[str, Any]) -> Reply:
+        time.sleep(0.01)
+        return ok({})
+
+    pairs = [Pair(i) for i in range(200)]
+    with FaultServer(answer) as server:
+        engine = engine_on(server)
+        with pytest.raises(KeyboardInterrupt):
+            with engine.batch_write() as batch:
+                for pair in pairs[:110]:
+                    batch.save(pair)
+                raise KeyboardInterrupt
+        sent = sum(len(body["RequestItems"][TABLE]) for _, body in server.requests)
+        with pytest.raises(RuntimeError, match="stopped at an interruption"):
+            batch.save(pairs[150])
+        time.sleep(0.05)
+        assert sum(len(body["RequestItems"][TABLE]) for _, body in server.requests) == sent
+    # what the server confirmed is marked; the 10 queued but unsent are not
+    assert sum(p.persisted_ for p in pairs) == sent <= 100
+
+
+def test_a_failure_on_one_table_stops_every_table_and_counts_all_of_them() -> None:
+    """engine.save(list) of two models: a batch of one table fails; the error's written and
+    unprocessed cover both tables, and nothing more is sent to either."""
+
+    class Second(Model):
+        __metadata__ = {"_name": "second"}
+        id = Field(data_type=int, hash_key=True)
+
+    written: list[tuple[str, int]] = []
+    lock = threading.Lock()
+
+    def answer(number: int, operation: str, body: dict[str, Any]) -> Reply:
+        ((table, requests),) = body["RequestItems"].items()
+        keys = [int(r["PutRequest"]["Item"]["id"]["N"]) for r in requests]
+        if table == TABLE and 260 in keys:
+            return error("ValidationException", "bad item")
+        time.sleep(0.005)
+        with lock:
+            written.extend((table, k) for k in keys)
+        return ok({})
+
+    objs: list[Model] = []
+    for i in range(300):
+        objs.extend([Second(i), Pair(i)])
+    with FaultServer(answer) as server:
+        engine = engine_on(server)
+        engine.register(Second)
+        with pytest.raises(BatchWriteError) as caught:
+            engine.save(objs)
+    error_ = caught.value
+
+    assert len(error_.written) == len(written)
+    assert len(error_.written) + len(error_.unprocessed) == 600
+    assert f"{len(written)} of 600 requests written, {600 - len(written)} not" in str(error_)
+    assert sum(obj.persisted_ for obj in objs) == len(written)
+    assert {table for table, _ in written} == {"t-pair", "t-second"}

@@ -438,15 +438,20 @@ def test_safe_delete_checks_fields_seen_absent(tables: Engine, elsewhere: Engine
 
 
 # -- save, refresh, get, delete ------------------------------------------------------------
-def test_save_with_a_repeated_key_caches_the_winner(tables: Engine, elsewhere: Engine) -> None:
+def test_save_with_a_repeated_key_leaves_the_earlier_object_unsaved(tables: Engine, elsewhere: Engine) -> None:
     first, last = Post("a", "1", text="first"), Post("a", "1", text="last")
     tables.save([first, last, Post("a", "2")])
     assert stored(tables, Post, author="a", id="1")["text"] == {"S": "last"}  # type: ignore[index]
-    assert first.cached_("text") == "last"  # it knows its own values were not stored
+    assert last.persisted_ and last.cached_("text") == "last"
+    assert not first.persisted_  # its values were never stored
     first.title = "t"
-    first.sync()  # so its text is written too, checked against 'last'
-    assert (first.text, first.title) == ("first", "t")
-    assert stored(tables, Post, author="a", id="1")["text"] == {"S": "first"}  # type: ignore[index]
+    with pytest.raises(CheckFailed):
+        tables.sync(first)  # it never saw the stored item: a conflict, not a silent overwrite
+    assert stored(tables, Post, author="a", id="1")["text"] == {"S": "last"}  # type: ignore[index]
+    tables.refresh(first)
+    first.title = "t"
+    first.sync()
+    assert (first.text, first.title) == ("last", "t")
 
 
 def test_refresh_of_many_models_with_duplicates(tables: Engine, elsewhere: Engine) -> None:

@@ -12,9 +12,11 @@ with writing them. Leaving the ``with`` block sends the rest and waits for it.
 """
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Iterable, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .connection.batches import WriteStream
 from .exceptions import BatchWriteError
@@ -25,57 +27,79 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["BatchWriter"]
 
+Write = tuple["Model", str, dict[str, Any]]  # (object, table, PutRequest / DeleteRequest)
+
 
 class BatchWriter:
     """Batched puts (``save``, always overwriting) and deletes of model objects.
 
     Writes to one key land in the order given (the last one wins); writes to different keys
-    may land in any order. An object DynamoDB confirmed is marked saved (``post_save_`` runs,
-    nothing pending) or, after a delete, no longer stored, as soon as the confirmation is
-    seen. If a batch fails after its retries, nothing more is sent, the batches in flight are
-    waited for, and :class:`~flywheel.exceptions.BatchWriteError` is raised (from the call
-    that noticed it, or when leaving the block): ``unprocessed`` lists the requests not
-    written, and every object not confirmed keeps its changes. ``written`` lists the
-    confirmed requests of a writer made with ``keep_written=True`` (the engine's
-    ``save(list)`` and ``delete(list)``); a streaming writer only counts them, in the message.
+    may land in any order. An object whose write DynamoDB confirmed is marked saved
+    (``post_save_`` runs, nothing pending) or, after a delete, no longer stored, in the
+    first call after the confirmation comes back. When one key is given again before its
+    earlier write was sent, only the later write is sent, and the object of the earlier one
+    is left as it was (not marked saved: the item holds the later one).
+
+    If a batch fails after its retries, nothing more is sent to any table, the batches in
+    flight are waited for, and :class:`~flywheel.exceptions.BatchWriteError` is raised, from
+    the call that noticed it (a later ``save``/``delete``, or leaving the block):
+    ``unprocessed`` lists the requests not written, and every object not confirmed keeps its
+    changes. ``written`` lists the confirmed requests of a writer made with
+    ``keep_written=True`` (the engine's ``save(list)`` and ``delete(list)``); a streaming
+    writer only counts them, in the message. An error raised by ``post_save_`` (the object
+    is saved all the same) is raised at the end of the call, once every object given to it
+    is queued and every confirmed object is marked.
+
+    One writer may be shared by threads (its calls take turns); a ``with`` block that
+    ends in ``KeyboardInterrupt`` or ``SystemExit`` sends nothing more.
     """
 
     def __init__(self, engine: Engine, keep_written: bool = False) -> None:
         self.engine = engine
         self.keep_written = keep_written
         self.streams: dict[str, WriteStream] = {}
+        #: why the writer sends nothing more: the error it raised, or an interruption
         self.failure: BatchWriteError | None = None
+        self.halted = False
+        #: (request, object) pairs DynamoDB confirmed, for the objects to be marked
+        self._confirmed: deque[tuple[dict[str, Any], Model]] = deque()
+        self._hook_error: Exception | None = None
+        self._lock = threading.RLock()
 
     def save(self, items: Model | Iterable[Model]) -> None:
         """Queue whole items to be stored, overwriting what their keys hold."""
-        from .engine import _as_list, _models
+        from .engine import _each_model
 
-        for obj in _models(_as_list(items), "save"):
+        for obj in _each_model(items, "save"):
+            self._check()
             table, item = self.engine._whole_item(obj)
-            self._add(obj, table, {"PutRequest": {"Item": item}})
+            with self._lock:
+                self._call(self._add, obj, table, {"PutRequest": {"Item": item}})
+        self._raise_hook_error()
 
     def delete(self, items: Model | Iterable[Model]) -> None:
         """Queue the deletion of the items of these objects (whatever they hold now)."""
-        from .engine import _as_list, _models
+        from .engine import _each_model
 
-        for obj in _models(_as_list(items), "delete"):
-            self._add(obj, *delete_request(self.engine, obj))
+        for obj in _each_model(items, "delete"):
+            self._check()
+            table, request = delete_request(self.engine, obj)
+            with self._lock:
+                self._call(self._add, obj, table, request)
+        self._raise_hook_error()
 
-    def send_all(self, writes: Sequence[tuple[Model, str, dict[str, Any]]]) -> None:
+    def send_all(self, writes: Sequence[Write]) -> None:
         """Write ``(object, table, request)`` triples prepared beforehand, and wait; if the
         writer stops, the error lists every request not written, given or not."""
-        for position, (obj, table, request) in enumerate(writes):
-            self._add(obj, table, request, writes[position + 1 :])
-        self.flush()
+        with self._lock:
+            self._call(self._send_all, writes)
+        self._raise_hook_error()
 
     def flush(self) -> None:
         """Send everything queued and wait until DynamoDB has confirmed it."""
-        self._check()
-        for stream in self.streams.values():
-            try:
-                stream.flush()
-            except BatchWriteError as error:
-                self._fail(stream, error)
+        with self._lock:
+            self._call(self._flush)
+        self._raise_hook_error()
 
     def __enter__(self) -> BatchWriter:
         return self
@@ -86,59 +110,116 @@ class BatchWriter:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if self.failure is not None:
-            return  # already raised to the caller
-        if error is None or isinstance(error, Exception):
-            # what was queued before an error in the block was accepted: it is written
-            self.flush()
-        else:  # KeyboardInterrupt, SystemExit: send nothing more
-            for stream in self.streams.values():
-                stream.unsent()
+        with self._lock:
+            if self.failure is not None or self.halted:
+                return  # already told to the caller
+            if error is None or isinstance(error, Exception):
+                # what was queued before an error in the block was accepted: it is written
+                # (if that fails, the BatchWriteError is raised, with the block's error as
+                # its context)
+                self._call(self._flush)
+                if error is None:
+                    self._raise_hook_error()
+            else:  # KeyboardInterrupt, SystemExit: send nothing more
+                self.halted = True
+                for stream in self.streams.values():
+                    stream.unsent()
+                self._mark_confirmed()
 
-    def _add(
-        self,
-        obj: Model,
-        table: str,
-        request: dict[str, Any],
-        rest: Sequence[tuple[Model, str, dict[str, Any]]] = (),
-    ) -> None:
+    # -- under the lock ---------------------------------------------------------------------
+    def _call(self, action: Any, *args: Any) -> None:
+        """Run ``action``, then mark the objects confirmed meanwhile, even if it raised."""
         self._check()
-        stream = self.streams.get(table)
+        try:
+            action(*args)
+        finally:
+            self._mark_confirmed()
+
+    def _add(self, obj: Model, table: str, request: dict[str, Any]) -> None:
+        queued = self._queue(obj, table, request)
+        if not queued or self._stopped():
+            self._stop(table, [] if queued else [request])
+
+    def _send_all(self, writes: Sequence[Write]) -> None:
+        for position, (obj, table, request) in enumerate(writes):
+            queued = self._queue(obj, table, request)
+            if not queued or self._stopped():
+                rest = (r for _, _, r in writes[position + 1 :])
+                self._stop(table, [*([] if queued else [request]), *rest])
+        self._flush()
+
+    def _queue(self, obj: Model, table: str, request: dict[str, Any]) -> bool:
+        """Queue one write; False (not queued) if some stream has stopped."""
+        streams = self.streams
+        for each in streams.values():
+            each.poll()  # settle what came back, and notice a failure early
+        if self._stopped():
+            return False
+        stream = streams.get(table)
         if stream is None:
-            stream = self.streams[table] = WriteStream(
+            stream = streams[table] = WriteStream(
                 self.engine._connection(), table, type(obj).meta_.key_names,
-                self._written, self.keep_written,
+                self._on_written, self.keep_written,
             )
-        if not stream.add(request, obj):
-            try:
-                stream.flush(not_sent=[request, *(r for _, _, r in rest)])
-            except BatchWriteError as error:
-                self._fail(stream, error)
+        return stream.add(request, obj)
 
-    def _written(self, request: dict[str, Any], owners: list[Model]) -> None:
-        """DynamoDB confirmed ``request``, which stands for the writes of ``owners``."""
-        from .engine import _forget_stored
+    def _stopped(self) -> bool:
+        return any(stream.stopped for stream in self.streams.values())
 
-        put = request.get("PutRequest")
-        for obj in owners:
-            if put is None:
-                _forget_stored(obj)
-            else:
-                self.engine._saved(obj, put["Item"])
+    def _flush(self) -> None:
+        for table, stream in self.streams.items():
+            if not stream.stopped:
+                stream.window.run()
+            if stream.stopped:
+                self._stop(table, [])
 
-    def _fail(self, failed: WriteStream, error: BatchWriteError) -> None:
-        """Stop every stream; raise ``error``, counting the other tables' writes not sent."""
-        for stream in self.streams.values():
-            if stream is not failed:
-                error.unprocessed.extend(stream.unsent())
-        self.failure = error
-        raise error
+    def _stop(self, table: str, not_sent: list[dict[str, Any]]) -> NoReturn:
+        """Some stream stopped: stop every stream, and raise the error of the first that
+        stopped (``table``'s if none had), counting every request not written."""
+        streams = self.streams
+        failed = next((s for s in streams.values() if s.stopped), streams[table])
+        try:
+            failed.flush(not_sent, [s for s in streams.values() if s is not failed])
+        except BatchWriteError as error:
+            self.failure = error
+            raise
+        raise AssertionError(f"the stream of {failed.table!r} stopped without an error")
 
     def _check(self) -> None:
         if self.failure is not None:
             raise RuntimeError(
                 f"this batch writer stopped at an error and sends nothing more: {self.failure}"
             )
+        if self.halted:
+            raise RuntimeError(
+                "this batch writer stopped at an interruption (KeyboardInterrupt or "
+                "SystemExit) and sends nothing more"
+            )
+
+    def _on_written(self, request: dict[str, Any], obj: Model) -> None:
+        self._confirmed.append((request, obj))
+
+    def _mark_confirmed(self) -> None:
+        """Mark every object whose write was confirmed, keeping the first error a
+        ``post_save_`` hook raises for the end of the call."""
+        from .engine import _forget_stored
+
+        confirmed = self._confirmed
+        while confirmed:
+            request, obj = confirmed.popleft()
+            put = request.get("PutRequest")
+            if put is None:
+                _forget_stored(obj)
+                continue
+            try:
+                self.engine._saved(obj, put["Item"])
+            except Exception as exc:
+                self._hook_error = self._hook_error or exc
+
+    def _raise_hook_error(self) -> None:
+        error, self._hook_error = self._hook_error, None
+        if error is not None:
+            raise error
 
 
 def delete_request(engine: Engine, obj: Model) -> tuple[str, dict[str, Any]]:

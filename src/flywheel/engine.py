@@ -9,7 +9,7 @@
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Sequence, TypeVar, overload
 
 from .connection import DynamoDBConnection
 from .batch_writer import BatchWriter, delete_request
@@ -31,12 +31,6 @@ M = TypeVar("M", bound="Model")
 Item = dict[str, dict[str, Any]]
 
 CONFLICT_MODES = ("update", "overwrite", "raise")
-
-
-def _as_list(items: Any) -> list[Any]:
-    if isinstance(items, (list, tuple, set, frozenset)):
-        return list(items)
-    return [items]
 
 
 class Engine:
@@ -335,7 +329,7 @@ class Engine:
 
         An object whose item no longer exists keeps its values and stops being persisted_.
         """
-        objs = _as_list(items)
+        objs = _models(items, "refresh")
         connection = self._connection()
         by_model: dict[type[Model], list[Model]] = {}
         for obj in objs:
@@ -383,12 +377,12 @@ class Engine:
         nothing written. With overwrite, several items go out in concurrent batches of 25
         (see :meth:`batch_write`, which streams instead).
         """
-        objs = _as_list(items)
+        objs = _models(items, "save")
         if overwrite is None:
             overwrite = self.default_conflict in ("update", "overwrite")
         self._connection()  # not connected: fail before any hook runs
         prepared = []
-        for obj in _models(objs, "save"):
+        for obj in objs:
             table, item = self._whole_item(obj, marked=not overwrite)
             prepared.append((obj, table, item))
         if overwrite and len(prepared) > 1:
@@ -561,7 +555,7 @@ class Engine:
         and the object keeps its pending changes. Increments and set changes are atomic and
         need no check. Items are written in order: items before a failing one stay written.
         """
-        objs = _as_list(items)
+        objs = _models(items, "sync")
         by_default = raise_on_conflict is None
         if raise_on_conflict is None:
             raise_on_conflict = self.default_conflict in ("update", "raise")
@@ -572,7 +566,7 @@ class Engine:
         connection = self._connection()
         plans = []
         # Every plan is made (and every check= run) before anything is written.
-        for obj in _models(objs, "sync"):
+        for obj in objs:
             obj.pre_save_(self)
             obj.validate_()
             plan = obj.sync_plan_(raise_on_conflict, constraints, self._mark.attribute)
@@ -607,7 +601,7 @@ class Engine:
         self, items: "Model | Iterable[Model]", raise_on_conflict: bool | None = None
     ) -> None:
         """Delete items; with raise_on_conflict, only if unchanged since they were read."""
-        objs = _models(_as_list(items), "delete")
+        objs = _models(items, "delete")
         if raise_on_conflict is None:
             raise_on_conflict = self.default_conflict == "raise"
         if raise_on_conflict or len(objs) == 1:
@@ -666,14 +660,21 @@ def _progress(position: int, total: int) -> str:
     return f" ({position} of the {total} before it done, {total - position - 1} after it not sent)"
 
 
-def _models(objs: list[Any], caller: str) -> list[Any]:
-    """``objs``, once each is known to be a model object (not a class, key or dict)."""
+def _each_model(items: Any, caller: str) -> Iterator["Model"]:
+    """The objects of ``items`` (one object, or any iterable of them), each checked to be a
+    model object (not a class, key or dict) as it comes."""
     from .models import Model  # models imports the engine's layer below; import on use
 
-    for obj in objs:
+    if isinstance(items, (Model, str, bytes, Mapping)) or not isinstance(items, Iterable):
+        items = (items,)
+    for obj in items:
         if not isinstance(obj, Model):
             raise TypeError(f"{caller}() takes model objects, got {obj!r} ({type(obj).__name__})")
-    return objs
+        yield obj
+
+
+def _models(items: Any, caller: str) -> list["Model"]:
+    return list(_each_model(items, caller))
 
 
 def _forget_stored(obj: "Model") -> None:

@@ -121,20 +121,23 @@ class _Window:
         self.settle = settle
         self.operation = operation
         self.table = table
-        #: the first error a send raised, and the chunks of every send that raised
+        #: the first error a send raised
         self.failure: DynamoDBError | None = None
-        self.failed: list[Any] = []
         #: consecutive sends that made no progress, and whether that made run() give up
         self.stalled = 0
         self.gave_up = False
+        #: told to send nothing more (the caller was interrupted)
+        self.halted = False
         self.in_flight: dict[Future[dict[str, Any]], list[Any]] = {}
         self.serial = True  # one chunk at a time: before the first full success, and when throttled
-        self.throttled = 0  # consecutive sends that left something over: the backoff exponent
+        #: the backoff exponent: up one for a send that left everything over, down one for a
+        #: send that left only some over, 0 once a send leaves nothing
+        self.throttled = 0
         self.pool = connection.batch_pool() if connection.batch_concurrency > 1 else None
 
     @property
     def stopped(self) -> bool:
-        return self.failure is not None or self.gave_up
+        return self.failure is not None or self.gave_up or self.halted
 
     def run(self) -> None:
         """Send every pending entry and wait for all of them (or stop at a failure)."""
@@ -165,9 +168,12 @@ class _Window:
             chunk = [pending.popleft() for _ in range(min(self.size, len(pending)))]
             self.in_flight[self._start(chunk)] = chunk
 
-    def collect(self) -> None:
-        """Wait for a send to finish, and settle every one that has."""
-        done, _ = wait(self.in_flight, return_when=FIRST_COMPLETED)
+    def collect(self, block: bool = True) -> None:
+        """Settle every send that has finished; with ``block``, wait for one first."""
+        if block:
+            done, _ = wait(self.in_flight, return_when=FIRST_COMPLETED)
+        else:
+            done = {future for future in self.in_flight if future.done()}
         connection = self.connection
         for future in done:
             chunk = self.in_flight.pop(future)
@@ -176,7 +182,6 @@ class _Window:
             except DynamoDBError as exc:
                 if self.failure is None:
                     self.failure = exc
-                self.failed.extend(chunk)
                 continue
             leftover = self.settle(chunk, response)
             if not leftover:
@@ -185,8 +190,11 @@ class _Window:
                 continue
             self.pending.extendleft(reversed(leftover))
             self.serial = True
-            self.throttled += 1
-            self.stalled = self.stalled + 1 if len(leftover) >= len(chunk) else 0
+            if len(leftover) < len(chunk):  # progress: back off a step less than last time
+                self.stalled, self.throttled = 0, max(1, self.throttled - 1)
+            else:
+                self.stalled += 1
+                self.throttled += 1
             if self.stalled >= connection.max_attempts:
                 self.gave_up = True
             if self.stopped:
@@ -220,10 +228,11 @@ class WriteStream:
     write wins); one naming the key of a batch in flight waits for that batch to settle, so
     writes to one key land in the order given.
 
-    ``on_written(request, owners)`` runs in the caller's thread for each request DynamoDB
-    confirms, with the ``owner`` of every :meth:`add` that the request stands for.
-    :meth:`flush` sends everything and waits; after a failure :meth:`add` and :meth:`flush`
-    raise :class:`BatchWriteError` (listing what was not written) and nothing more is sent.
+    ``on_written(request, owner)`` runs in the caller's thread for each request DynamoDB
+    confirms, with the ``owner`` given to :meth:`add` for that request (not for the earlier
+    requests it replaced, which were never sent). Once :attr:`stopped`, nothing more is
+    sent: :meth:`flush` waits for what is in flight and raises :class:`BatchWriteError`
+    listing what was not written. Not thread-safe: one caller at a time.
     """
 
     def __init__(
@@ -231,7 +240,7 @@ class WriteStream:
         connection: DynamoDBConnection,
         table: str,
         key_names: Sequence[str],
-        on_written: Callable[[dict[str, Any], list[Any]], None] | None = None,
+        on_written: Callable[[dict[str, Any], Any], None] | None = None,
         keep_written: bool = True,
     ) -> None:
         self.table = table
@@ -241,8 +250,9 @@ class WriteStream:
         #: passes keep_written=False and reports their number)
         self.written: list[dict[str, Any]] | None = [] if keep_written else None
         self.written_count = 0
-        self.unconfirmed: dict[KeyIdentity, dict[str, Any]] = {}  # pending or in flight
-        self.owners: dict[KeyIdentity, list[Any]] = {}
+        #: every request not confirmed yet (queued, in flight, handed back or failed), by key
+        self.unconfirmed: dict[KeyIdentity, dict[str, Any]] = {}
+        self.owners: dict[KeyIdentity, Any] = {}
         self.sending: set[KeyIdentity] = set()
         self.window = _Window(
             connection, deque(), WRITE_BATCH_SIZE, self._send, self._settle,
@@ -251,29 +261,36 @@ class WriteStream:
 
     @property
     def stopped(self) -> bool:
-        """True once a send failed or retries ran out: nothing more is sent."""
+        """True once a send failed, retries ran out or :meth:`unsent` was called."""
         return self.window.stopped
 
     def add(self, request: dict[str, Any], owner: Any = None) -> bool:
         """Queue one PutRequest / DeleteRequest, sending a batch when 25 are queued.
 
-        False, the request not queued, when the stream has stopped (:meth:`flush` then
-        raises the failure)."""
+        Returns whether the request was queued: not when the stream had stopped. The stream
+        may also stop while sending; check :attr:`stopped` after."""
         table = self.table
         identity = key_identity(_write_attributes(request, table), self.key_names, table)
         window = self.window
-        while identity in self.sending and not window.stopped:
+        while identity in self.sending and window.in_flight and not window.stopped:
             window.collect()
         if window.stopped:
             return False
         if identity not in self.unconfirmed:
             window.pending.append(identity)
         self.unconfirmed[identity] = request
-        if owner is not None:
-            self.owners.setdefault(identity, []).append(owner)
+        if owner is None:
+            self.owners.pop(identity, None)
+        else:
+            self.owners[identity] = owner
         if len(window.pending) >= WRITE_BATCH_SIZE:
             window.feed()
         return True
+
+    def poll(self) -> None:
+        """Settle the batches that have come back, without waiting for any."""
+        if self.window.in_flight:
+            self.window.collect(block=False)
 
     def extend(self, latest: dict[KeyIdentity, dict[str, Any]]) -> None:
         """Queue requests by key (from :func:`dedupe_writes`), none of them queued yet, to
@@ -281,20 +298,25 @@ class WriteStream:
         self.window.pending.extend(latest)
         self.unconfirmed.update(latest)
 
-    def flush(self, not_sent: Sequence[dict[str, Any]] = ()) -> None:
+    def flush(
+        self, not_sent: Sequence[dict[str, Any]] = (), others: Sequence[WriteStream] = ()
+    ) -> None:
         """Send everything queued and wait for it. If the stream stopped, BatchWriteError,
-        counting ``not_sent`` (requests the caller never got to add) as not written."""
+        counting ``not_sent`` (requests the caller never got to add) as not written; the
+        streams of the same writer to ``others`` tables are stopped and counted in."""
         self.window.run()
         if self.window.stopped:
-            raise self._failure(not_sent)
+            raise self._failure(not_sent, others)
 
     def unsent(self) -> list[dict[str, Any]]:
         """Stop sending: wait for the batches in flight, return every request not written."""
         window = self.window
-        window.pending, queued = deque(), window.pending
+        window.halted = True
+        window.pending.clear()
         while window.in_flight:
             window.collect()
-        return [self.unconfirmed[i] for i in [*window.failed, *window.pending, *queued]]
+        self.sending.clear()
+        return list(self.unconfirmed.values())
 
     def _prepare(self, chunk: list[KeyIdentity]) -> list[dict[str, Any]]:
         self.sending.update(chunk)
@@ -312,24 +334,31 @@ class WriteStream:
             key_identity(_write_attributes(r, table), self.key_names, table)
             for r in leftover or ()
         }
+        unconfirmed, owners, on_written = self.unconfirmed, self.owners, self.on_written
         for identity in chunk:
             if identity in held_back:
                 continue
-            request = self.unconfirmed.pop(identity)
+            request = unconfirmed.pop(identity)
             self.written_count += 1
             if self.written is not None:
                 self.written.append(request)
-            owners = self.owners.pop(identity, None)
-            if self.on_written is not None:
-                self.on_written(request, owners or [])
+            owner = owners.pop(identity, None)
+            if on_written is not None and owner is not None:
+                on_written(request, owner)
         return [identity for identity in chunk if identity in held_back]
 
-    def _failure(self, not_sent: Sequence[dict[str, Any]]) -> BatchWriteError:
+    def _failure(
+        self, not_sent: Sequence[dict[str, Any]], others: Sequence[WriteStream]
+    ) -> BatchWriteError:
         window = self.window
-        not_written = [self.unconfirmed[i] for i in [*window.failed, *window.pending]]
+        not_written = list(self.unconfirmed.values())
+        for other in others:
+            not_written.extend(other.unsent())
         not_written.extend(not_sent)
-        done = self.written or []
-        counts = f"{self.written_count} of {self.written_count + len(not_written)} requests written, {len(not_written)} not"
+        streams = [self, *others]
+        done = [request for stream in streams for request in stream.written or ()]
+        written = sum(stream.written_count for stream in streams)
+        counts = f"{written} of {written + len(not_written)} requests written, {len(not_written)} not"
         exc = window.failure
         if exc is not None:
             error = BatchWriteError(
