@@ -5,6 +5,7 @@ on what waits to be sent, and the order of two writes to one key.
 """
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Iterator
@@ -241,6 +242,15 @@ def test_batch_write_and_list_calls_take_any_iterable(tables: Engine) -> None:
     rows = tables.scan(Row).all()
     tables.delete(row for row in rows if row.id % 2)
     assert all_ids(tables) == list(range(0, 40, 2))
+
+
+def test_a_writer_dropped_with_writes_unsent_warns(tables: Engine) -> None:
+    batch = tables.batch_write()
+    batch.save([Row(1), Row(2)])
+    with pytest.warns(ResourceWarning, match="dropped with 2 writes not sent"):
+        del batch
+        gc.collect()
+    assert all_ids(tables) == []
 
 
 # -- scripted server ------------------------------------------------------------------------

@@ -13,6 +13,7 @@ with writing them. Leaving the ``with`` block sends the rest and waits for it.
 from __future__ import annotations
 
 import threading
+import warnings
 from collections import deque
 from collections.abc import Iterable, Sequence
 from types import TracebackType
@@ -103,6 +104,17 @@ class BatchWriter:
 
     def __enter__(self) -> BatchWriter:
         return self
+
+    def __del__(self) -> None:
+        if self.failure is None and not self.halted:
+            left = sum(len(stream.unconfirmed) for stream in self.streams.values())
+            if left:
+                warnings.warn(
+                    f"a batch writer was dropped with {left} writes not sent: use it in a "
+                    "`with` block or call flush()",
+                    ResourceWarning,
+                    stacklevel=2,
+                )
 
     def __exit__(
         self,
