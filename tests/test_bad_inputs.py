@@ -74,6 +74,11 @@ def sync_after(change: Callable[[Doc], Any]) -> Callable[[Engine, Doc], Any]:
     return action
 
 
+def batch_delete(engine: Engine, objs: list[Doc]) -> None:
+    with engine.batch_write() as batch:
+        batch.delete(objs)
+
+
 def in_namespace(namespace: list[str]) -> Callable[[Engine, Doc], Any]:
     return lambda engine, stored: Engine(engine.dynamo, namespace=namespace).save(Doc("n", 1))
 
@@ -126,6 +131,18 @@ CATALOGUE = [
         lambda e, s: e.get(Doc, id="k" * 2100, version=1),
         ValueError,
         ("Doc.id", "'kkkk"),
+    ),
+    Bad(
+        "key over 2048 bytes in delete",
+        lambda e, s: e.delete([s, Doc("k" * 2100, 1)]),
+        ValueError,
+        ("Doc.id", "2,100 bytes", "'kkkk"),
+    ),
+    Bad(
+        "key over 2048 bytes in a batch_write delete",
+        lambda e, s: batch_delete(e, [Doc("k" * 2100, 1)]),
+        ValueError,
+        ("Doc.id", "2,100 bytes", "'kkkk"),
     ),
     Bad("document nested 33 deep", save(native=nested(40)), ValueError, ("Doc.native", "32", "{'x'")),
     Bad("undeclared document nested too deep", save(extra=nested(40)), ValueError, ("Doc.extra", "32")),

@@ -6,6 +6,7 @@ on what waits to be sent, and the order of two writes to one key.
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -150,9 +151,6 @@ class Hooked(Model):
             raise RuntimeError(f"hook refused {self.id}")
 
 
-MODELS = (Row, Other, Hooked)
-
-
 def test_a_post_save_hook_that_raises_leaves_the_writer_whole(tables: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     """The hook's error reaches the caller only once every confirmed object of the call is
     marked; every write is stored, and the writer goes on accepting and sending."""
@@ -251,6 +249,105 @@ def test_a_writer_dropped_with_writes_unsent_warns(tables: Engine) -> None:
         del batch
         gc.collect()
     assert all_ids(tables) == []
+
+
+class Audited(Model):
+    """post_save_ gives an Audit row to the writer in ``writer``."""
+
+    writer: list[Any] = []
+    id = Field(data_type=int, hash_key=True)
+
+    def post_save_(self) -> None:
+        self.writer[0].save(Audit(self.id))
+
+
+class Audit(Model):
+    id = Field(data_type=int, hash_key=True)
+
+
+MODELS = (Row, Other, Hooked, Audited, Audit)
+
+
+def test_writes_a_hook_gives_while_the_block_ends_are_sent_too(
+    tables: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with tables.batch_write() as batch:
+        monkeypatch.setattr(Audited, "writer", [batch])
+        batch.save([Audited(i) for i in range(30)])
+    assert sorted(a.id for a in tables.scan(Audit).all()) == list(range(30))
+
+
+def test_a_writer_refuses_use_after_its_block(tables: Engine) -> None:
+    with tables.batch_write() as batch:
+        batch.save(Row(1))
+    with pytest.raises(RuntimeError, match="block has ended"):
+        batch.save([Row(i) for i in range(100, 140)])
+    assert all_ids(tables) == [1]
+
+
+def test_changes_made_after_an_object_was_given_stay_pending(tables: Engine, elsewhere: Engine) -> None:
+    """The item as given is what is stored; an incr_ / add_ made after giving the object
+    (before its write was confirmed) is still to be synced, atomically."""
+    tables.save([Row(1, n=10), Other("o", tags={"a"})])
+    loaded, other = tables.get(Row, id=1), tables.get(Other, name="o")
+    loaded.incr_(n=1)  # pending when given: part of the item written
+    fresh = Row(2)
+    with tables.batch_write() as batch:
+        batch.save([loaded, fresh, other])
+        loaded.incr_(n=2)
+        fresh.incr_(n=5)
+        other.add_(tags="b")
+    assert stored(tables, Row, id=1)["n"] == {"N": "11"}
+    assert stored(tables, Row, id=2)["n"] == {"N": "0"}
+    assert loaded.persisted_ and (loaded.n, fresh.n) == (13, 5)
+    theirs = elsewhere.get(Row, id=1), elsewhere.get(Row, id=2)
+    for row in theirs:
+        row.incr_(n=100)
+    elsewhere.sync(list(theirs))
+    tables.sync([loaded, fresh, other], raise_on_conflict=False)
+    assert stored(tables, Row, id=1)["n"] == {"N": "113"}  # 11 + 100 + 2: both increments count
+    assert stored(tables, Row, id=2)["n"] == {"N": "105"}
+    assert sorted(stored(tables, Other, name="o")["tags"]["SS"]) == ["a", "b"]
+
+
+def test_a_list_save_with_a_key_twice_writes_it_once(tables: Engine, sent: list[str]) -> None:
+    """The earlier object of a repeated key is neither sent nor marked saved, even when 25
+    writes separate the two."""
+    first, last = Row(1, text="first"), Row(1, text="last")
+    tables.save([first, *(Row(i) for i in range(100, 140)), last])
+    assert stored(tables, Row, id=1)["text"] == {"S": "last"}
+    assert not first.persisted_ and last.persisted_
+    assert sent.count("BatchWriteItem") == 2  # 41 distinct keys
+
+
+def test_a_hook_error_does_not_cut_a_one_by_one_save_or_sync_short(
+    tables: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Hooked, "refuse", {1})
+    objs = [Hooked(i, v="a") for i in range(4)]
+    with pytest.raises(RuntimeError, match="hook refused 1"):
+        tables.save(objs, overwrite=False)
+    assert sorted(h.id for h in tables.scan(Hooked).all()) == [0, 1, 2, 3]
+    assert all(obj.persisted_ for obj in objs)
+    for obj in objs:
+        obj.v = "b"
+    with pytest.raises(RuntimeError, match="hook refused 1"):
+        tables.sync(objs)
+    assert {h.v for h in tables.scan(Hooked).all()} == {"b"}
+    assert all(obj.cached_("v") == "b" for obj in objs)  # each object loaded its item
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="exception notes are Python 3.11+")
+def test_a_hook_error_while_the_block_raised_is_noted_on_the_blocks_error(
+    tables: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Hooked, "refuse", {2})
+    with pytest.raises(LookupError) as caught:
+        with tables.batch_write() as batch:
+            batch.save([Hooked(i) for i in range(5)])
+            raise LookupError("the block's own error")
+    assert any("hook refused 2" in note for note in caught.value.__notes__)
+    assert len(tables.scan(Hooked).all()) == 5
 
 
 # -- scripted server ------------------------------------------------------------------------
@@ -479,3 +576,50 @@ def test_a_failure_on_one_table_stops_every_table_and_counts_all_of_them() -> No
     assert f"{len(written)} of 600 requests written, {600 - len(written)} not" in str(error_)
     assert sum(obj.persisted_ for obj in objs) == len(written)
     assert {table for table, _ in written} == {"t-pair", "t-second"}
+
+
+class Interrupting(Model):
+    """post_save_ raises KeyboardInterrupt for the id in ``at`` (as Ctrl-C would, there)."""
+
+    __metadata__ = {"_name": "pair"}
+    at: list[int] = []
+    id = Field(data_type=int, hash_key=True)
+    v = Field()
+
+    def post_save_(self) -> None:
+        if self.id in self.at:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("where", ["in a call", "while the block ends"])
+def test_an_interruption_inside_the_writer_stops_it_and_marks_what_landed(
+    where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stored_ids: list[int] = []
+    lock = threading.Lock()
+
+    def answer(number: int, operation: str, body: dict[str, Any]) -> Reply:
+        time.sleep(0.005)
+        with lock:
+            stored_ids.extend(ids(body["RequestItems"][TABLE]))
+        return ok({})
+
+    objs = [Interrupting(i, v="x") for i in range(90)]
+    monkeypatch.setattr(Interrupting, "at", [3] if where == "in a call" else [80])
+    with FaultServer(answer) as server:
+        engine = Engine(namespace=["t"])
+        engine.register(Interrupting)
+        engine.connect(server.connect())
+        with pytest.raises(KeyboardInterrupt):
+            with engine.batch_write() as batch:
+                for obj in objs:
+                    batch.save(obj)
+        sent = len(server.requests)
+        with pytest.raises(RuntimeError, match="stopped at an interruption"):
+            batch.save(Interrupting(500))
+        time.sleep(0.05)
+        assert len(server.requests) == sent
+    # exactly the objects whose writes landed are marked saved
+    assert sorted(obj.id for obj in objs if obj.persisted_) == sorted(stored_ids)
+    if where == "in a call":
+        assert len(stored_ids) < 90

@@ -14,7 +14,7 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from fault_server import FaultServer, error, ok
+from fault_server import FaultServer, Reply, error, ok
 
 from flywheel.connection import DynamoDBConnection
 from flywheel.connection.core import TRANSPORT_ENV
@@ -97,6 +97,32 @@ def test_errors_translate_the_same_on_both_transports(transport: str) -> None:
     assert caught.value.message == "The conditional request failed"
     assert caught.value.status == 400
     assert caught.value.table == "t"
+
+
+@pytest.mark.parametrize("transport", ["botocore", "fast"])
+def test_an_error_without_a_message_says_what_the_status_was(transport: str) -> None:
+    """A bare 413 (a proxy's, or a local server's request size limit) is not an empty
+    message: it names the status and what it means."""
+    script = lambda n, op, body: Reply(status=413, body=b"", content_type="text/plain")
+    with FaultServer(script) as server, pytest.raises(DynamoDBError) as caught:
+        server.connect(transport=transport).call("PutItem", {"TableName": "t", "Item": GET["Key"]})
+    assert caught.value.status == 413
+    assert "HTTP 413" in caught.value.message and "too large" in caught.value.message
+
+
+@pytest.mark.parametrize("orjson", [True, False], ids=["orjson", "json"])
+def test_request_text_is_utf8_not_escaped(orjson: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Non-ASCII text goes as UTF-8 with or without orjson (escaped as \\uXXXX it would take
+    up to 6 bytes a character, and a batch of large items would pass the 16 MB limit); a
+    lone surrogate, which UTF-8 cannot carry, is escaped for the server to judge."""
+    from flywheel.connection import fast
+
+    if not orjson:
+        monkeypatch.setattr(fast, "_dumps_fast", None)
+    elif fast._dumps_fast is None:
+        pytest.skip("orjson is not installed")
+    assert encode_request({"S": "é€"}) == '{"S":"é€"}'.encode()
+    assert encode_request({"S": "\udc80"}) == b'{"S":"\\udc80"}'
 
 
 def test_transport_is_chosen_by_argument_then_environment(monkeypatch: pytest.MonkeyPatch) -> None:

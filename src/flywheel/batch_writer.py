@@ -19,8 +19,10 @@ from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from .connection.batches import WriteStream
+from .connection.batches import KeyIdentity, WriteStream, _write_attributes, key_identity
 from .exceptions import BatchWriteError
+from .models import _add_numbers
+from .sync_plan import SetDelta
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import Engine
@@ -36,10 +38,11 @@ class BatchWriter:
 
     Writes to one key land in the order given (the last one wins); writes to different keys
     may land in any order. An object whose write DynamoDB confirmed is marked saved
-    (``post_save_`` runs, nothing pending) or, after a delete, no longer stored, in the
-    first call after the confirmation comes back. When one key is given again before its
-    earlier write was sent, only the later write is sent, and the object of the earlier one
-    is left as it was (not marked saved: the item holds the later one).
+    (``post_save_`` runs) or, after a delete, no longer stored, in the first call after the
+    confirmation comes back; an ``incr_``/``add_``/``remove_`` made since it was given stays
+    pending. When one key is given again before its earlier write was sent, only the later
+    write is sent, and the object of the earlier one is left as it was (not marked saved:
+    the item holds the later one).
 
     If a batch fails after its retries, nothing more is sent to any table, the batches in
     flight are waited for, and :class:`~flywheel.exceptions.BatchWriteError` is raised, from
@@ -51,19 +54,24 @@ class BatchWriter:
     is saved all the same) is raised at the end of the call, once every object given to it
     is queued and every confirmed object is marked.
 
-    One writer may be shared by threads (its calls take turns); a ``with`` block that
-    ends in ``KeyboardInterrupt`` or ``SystemExit`` sends nothing more.
+    One writer may be shared by threads (its calls take turns). A ``KeyboardInterrupt`` or
+    ``SystemExit`` (in the block or in one of the writer's calls) stops it: the batches in
+    flight are waited for and their objects marked, nothing more is sent. A writer whose
+    ``with`` block has ended, or that stopped, refuses further use.
     """
 
     def __init__(self, engine: Engine, keep_written: bool = False) -> None:
         self.engine = engine
         self.keep_written = keep_written
         self.streams: dict[str, WriteStream] = {}
-        #: why the writer sends nothing more: the error it raised, or an interruption
+        #: why the writer sends nothing more: the error it raised, an interruption, the end
+        #: of its block
         self.failure: BatchWriteError | None = None
         self.halted = False
-        #: (request, object) pairs DynamoDB confirmed, for the objects to be marked
-        self._confirmed: deque[tuple[dict[str, Any], Model]] = deque()
+        self.closed = False
+        #: (request, (object, pending when given)) of the writes DynamoDB confirmed, for the
+        #: objects to be marked in the caller's thread
+        self._confirmed: deque[tuple[dict[str, Any], Owner]] = deque()
         self._hook_error: Exception | None = None
         self._lock = threading.RLock()
 
@@ -74,8 +82,9 @@ class BatchWriter:
         for obj in _each_model(items, "save"):
             self._check()
             table, item = self.engine._whole_item(obj)
+            owner = (obj, _pending(obj))
             with self._lock:
-                self._call(self._add, obj, table, {"PutRequest": {"Item": item}})
+                self._call(self._add, owner, table, {"PutRequest": {"Item": item}})
         self._raise_hook_error()
 
     def delete(self, items: Model | Iterable[Model]) -> None:
@@ -86,12 +95,13 @@ class BatchWriter:
             self._check()
             table, request = delete_request(self.engine, obj)
             with self._lock:
-                self._call(self._add, obj, table, request)
+                self._call(self._add, (obj, None), table, request)
         self._raise_hook_error()
 
     def send_all(self, writes: Sequence[Write]) -> None:
-        """Write ``(object, table, request)`` triples prepared beforehand, and wait; if the
-        writer stops, the error lists every request not written, given or not."""
+        """Write ``(object, table, request)`` triples prepared beforehand, and wait; a key
+        given twice is written once, the last write winning (the earlier object is left as
+        it was). If the writer stops, the error lists every request not written."""
         with self._lock:
             self._call(self._send_all, writes)
         self._raise_hook_error()
@@ -103,7 +113,32 @@ class BatchWriter:
         self._raise_hook_error()
 
     def __enter__(self) -> BatchWriter:
+        self._check()
         return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        with self._lock:
+            try:
+                if self.failure is not None or self.halted or self.closed:
+                    return  # already told to the caller
+                if error is not None and not isinstance(error, Exception):
+                    self._halt()  # KeyboardInterrupt, SystemExit: send nothing more
+                    return
+                # what was queued before an error in the block was accepted: it is written
+                # (if that fails, the BatchWriteError is raised, with the block's error as
+                # its context)
+                self._call(self._flush)
+                if error is None:
+                    self._raise_hook_error()
+                elif self._hook_error is not None and hasattr(error, "add_note"):
+                    error.add_note(f"while the batch writer finished, post_save_ raised {self._hook_error!r}")
+            finally:
+                self.closed = True
 
     def __del__(self) -> None:
         if self.failure is None and not self.halted:
@@ -116,51 +151,42 @@ class BatchWriter:
                     stacklevel=2,
                 )
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        with self._lock:
-            if self.failure is not None or self.halted:
-                return  # already told to the caller
-            if error is None or isinstance(error, Exception):
-                # what was queued before an error in the block was accepted: it is written
-                # (if that fails, the BatchWriteError is raised, with the block's error as
-                # its context)
-                self._call(self._flush)
-                if error is None:
-                    self._raise_hook_error()
-            else:  # KeyboardInterrupt, SystemExit: send nothing more
-                self.halted = True
-                for stream in self.streams.values():
-                    stream.unsent()
-                self._mark_confirmed()
-
     # -- under the lock ---------------------------------------------------------------------
     def _call(self, action: Any, *args: Any) -> None:
-        """Run ``action``, then mark the objects confirmed meanwhile, even if it raised."""
+        """Run ``action``, then mark the objects confirmed meanwhile, even if it raised; an
+        interruption stops the writer."""
         self._check()
         try:
-            action(*args)
-        finally:
-            self._mark_confirmed()
+            try:
+                action(*args)
+            finally:
+                self._mark_confirmed()
+        except BaseException as exc:
+            if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit
+                self._halt()
+            raise
 
-    def _add(self, obj: Model, table: str, request: dict[str, Any]) -> None:
-        queued = self._queue(obj, table, request)
+    def _add(self, owner: Owner, table: str, request: dict[str, Any]) -> None:
+        queued = self._queue(owner, table, request)
         if not queued or self._stopped():
             self._stop(table, [] if queued else [request])
 
     def _send_all(self, writes: Sequence[Write]) -> None:
-        for position, (obj, table, request) in enumerate(writes):
-            queued = self._queue(obj, table, request)
+        latest: dict[tuple[str, KeyIdentity], Write] = {}
+        for write in writes:
+            obj, table, request = write
+            identity = key_identity(_write_attributes(request, table), obj.meta_.key_names, table)
+            latest.pop((table, identity), None)  # the last write moves to its position
+            latest[table, identity] = write
+        unique = list(latest.values())
+        for position, (obj, table, request) in enumerate(unique):
+            queued = self._queue((obj, None), table, request)
             if not queued or self._stopped():
-                rest = (r for _, _, r in writes[position + 1 :])
+                rest = (r for _, _, r in unique[position + 1 :])
                 self._stop(table, [*([] if queued else [request]), *rest])
         self._flush()
 
-    def _queue(self, obj: Model, table: str, request: dict[str, Any]) -> bool:
+    def _queue(self, owner: Owner, table: str, request: dict[str, Any]) -> bool:
         """Queue one write; False (not queued) if some stream has stopped."""
         streams = self.streams
         for each in streams.values():
@@ -170,20 +196,25 @@ class BatchWriter:
         stream = streams.get(table)
         if stream is None:
             stream = streams[table] = WriteStream(
-                self.engine._connection(), table, type(obj).meta_.key_names,
+                self.engine._connection(), table, owner[0].meta_.key_names,
                 self._on_written, self.keep_written,
             )
-        return stream.add(request, obj)
+        return stream.add(request, owner)
 
     def _stopped(self) -> bool:
         return any(stream.stopped for stream in self.streams.values())
 
     def _flush(self) -> None:
-        for table, stream in self.streams.items():
-            if not stream.stopped:
-                stream.window.run()
-            if stream.stopped:
-                self._stop(table, [])
+        """Send everything, until the post_save_ hooks of what was confirmed queue no more."""
+        while True:
+            for table, stream in list(self.streams.items()):
+                if not stream.stopped:
+                    stream.window.run()
+                if stream.stopped:
+                    self._stop(table, [])
+            self._mark_confirmed()
+            if not any(stream.unconfirmed for stream in self.streams.values()):
+                return
 
     def _stop(self, table: str, not_sent: list[dict[str, Any]]) -> NoReturn:
         """Some stream stopped: stop every stream, and raise the error of the first that
@@ -197,6 +228,16 @@ class BatchWriter:
             raise
         raise AssertionError(f"the stream of {failed.table!r} stopped without an error")
 
+    def _halt(self) -> None:
+        """Send nothing more: wait for the batches in flight, and mark what they wrote."""
+        self.halted = True
+        for stream in self.streams.values():
+            stream.unsent()
+        try:
+            self._mark_confirmed()
+        except BaseException:  # a hook interrupted again: the first interruption is raised
+            pass
+
     def _check(self) -> None:
         if self.failure is not None:
             raise RuntimeError(
@@ -207,31 +248,83 @@ class BatchWriter:
                 "this batch writer stopped at an interruption (KeyboardInterrupt or "
                 "SystemExit) and sends nothing more"
             )
+        if self.closed:
+            raise RuntimeError(
+                "this batch writer's `with` block has ended; start another with "
+                "engine.batch_write()"
+            )
 
-    def _on_written(self, request: dict[str, Any], obj: Model) -> None:
-        self._confirmed.append((request, obj))
+    def _on_written(self, request: dict[str, Any], owner: Owner) -> None:
+        self._confirmed.append((request, owner))
 
     def _mark_confirmed(self) -> None:
         """Mark every object whose write was confirmed, keeping the first error a
         ``post_save_`` hook raises for the end of the call."""
         from .engine import _forget_stored
 
-        confirmed = self._confirmed
+        confirmed, engine = self._confirmed, self.engine
         while confirmed:
-            request, obj = confirmed.popleft()
+            request, (obj, given) = confirmed.popleft()
             put = request.get("PutRequest")
             if put is None:
                 _forget_stored(obj)
                 continue
-            try:
-                self.engine._saved(obj, put["Item"])
-            except Exception as exc:
-                self._hook_error = self._hook_error or exc
+            error = engine._saved(obj, put["Item"], _pending_since(obj, given))
+            if error is not None and self._hook_error is None:
+                self._hook_error = error
 
     def _raise_hook_error(self) -> None:
         error, self._hook_error = self._hook_error, None
         if error is not None:
             raise error
+
+
+Pending = tuple[dict[str, Any], frozenset[str]]  # an object's incr_/add_/remove_ and mark_dirty_
+Owner = tuple["Model", "Pending | None"]  # an object given, and its pending changes then
+
+
+def _pending(obj: Model) -> Pending | None:
+    """A copy of the changes ``obj`` has pending (None if none), as its item is dumped."""
+    state = obj.__dict__
+    incrs, dirty = state["__incrs__"], state["__dirty__"]
+    if not incrs and not dirty:
+        return None
+    copied = {
+        name: _copy_delta(delta) if isinstance(delta, SetDelta) else delta
+        for name, delta in incrs.items()
+    }
+    return copied, frozenset(dirty)
+
+
+def _pending_since(obj: Model, given: Pending | None) -> tuple[dict[str, Any], set[str]] | None:
+    """The changes made to ``obj`` since it was given (pending as ``given``): its item as
+    given is stored, these are still to be synced. None when there are none."""
+    state = obj.__dict__
+    incrs, dirty = state["__incrs__"], state["__dirty__"]
+    if not incrs and not dirty:
+        return None
+    before_incrs, before_dirty = given or ({}, frozenset())
+    later: dict[str, Any] = {}
+    for name, delta in incrs.items():
+        before = before_incrs.get(name)
+        if isinstance(delta, SetDelta):
+            rest = _copy_delta(delta)
+            if isinstance(before, SetDelta):
+                rest.additions -= before.additions
+                rest.removals -= before.removals
+            if rest.additions or rest.removals:
+                later[name] = rest
+        else:
+            remaining = delta if before is None else _add_numbers(delta, -before)
+            if remaining != 0:
+                later[name] = remaining
+    return later, set(dirty - before_dirty)
+
+
+def _copy_delta(delta: SetDelta) -> SetDelta:
+    copy = SetDelta()
+    copy.additions, copy.removals = set(delta.additions), set(delta.removals)
+    return copy
 
 
 def delete_request(engine: Engine, obj: Model) -> tuple[str, dict[str, Any]]:

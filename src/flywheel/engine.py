@@ -392,6 +392,7 @@ class Engine:
         # One conditional PutItem each (a batch cannot carry conditions): items before one
         # whose key exists stay written.
         mark = self._mark.attribute
+        hook_error = None
         for position, (obj, table, sent) in enumerate(prepared):
             request: dict[str, Any] = {"TableName": table, "Item": sent}
             token = None
@@ -403,7 +404,11 @@ class Engine:
                 )
                 ph.apply(request)
             self._write("PutItem", request, obj, token, _progress(position, len(prepared)))
-            self._saved(obj, sent if token is None else {k: v for k, v in sent.items() if k != mark})
+            stored = sent if token is None else {k: v for k, v in sent.items() if k != mark}
+            error = self._saved(obj, stored)
+            hook_error = hook_error or error
+        if hook_error is not None:
+            raise hook_error
 
     def batch_write(self) -> BatchWriter:
         """A context manager that saves (overwriting) and deletes objects in batches, each
@@ -523,15 +528,26 @@ class Engine:
         except DynamoDBError:
             pass
 
-    def _saved(self, obj: "Model", item: Item) -> None:
-        """The stored item is now exactly ``item``, nothing pending; post_save_ runs."""
+    def _saved(
+        self,
+        obj: "Model",
+        item: Item,
+        pending: "tuple[dict[str, Any], set[str]] | None" = None,
+    ) -> Exception | None:
+        """The stored item is now exactly ``item``, nothing pending (or only ``pending``:
+        the incr_/add_/remove_ and mark_dirty_ made since the item was dumped); then
+        post_save_ runs. What post_save_ raised is returned, for the caller to raise once
+        its other objects are done: the object is saved all the same."""
         state = obj.__dict__
         state["__cache__"] = item
-        state["__incrs__"] = {}
-        state["__dirty__"] = set()
+        state["__incrs__"], state["__dirty__"] = pending or ({}, set())
         state["__seen__"] = None
         state["__engine__"] = self
-        obj.post_save_()
+        try:
+            obj.post_save_()
+        except Exception as exc:
+            return exc
+        return None
 
     def sync(
         self,
@@ -576,9 +592,15 @@ class Engine:
                 item = self._marked(item)
             check_item(type(obj).__name__, item, obj.meta_.key_names, obj.__dict__.get)
             plans.append((obj, plan))
+        hook_error: Exception | None = None
         for position, (obj, plan) in enumerate(plans):
             if plan.request is None:
-                self.refresh(obj, consistent=consistent)
+                try:
+                    self.refresh(obj, consistent=consistent)
+                except DynamoDBError:
+                    raise
+                except Exception as exc:  # post_load_: the object is loaded all the same
+                    hook_error = hook_error or exc
                 continue
             table = self.tablename(type(obj))
             request = {**plan.request, "TableName": table}
@@ -594,8 +616,14 @@ class Engine:
                 follow_up = obj.sync_plan_(False).request
                 assert follow_up is not None  # it holds the DELETE of every removal
                 response = connection.call("UpdateItem", {**follow_up, "TableName": table})
-            self._saved(obj, {})
-            self._loaded(obj, response.get("Attributes") or {})
+            error = self._saved(obj, {})
+            hook_error = hook_error or error
+            try:
+                self._loaded(obj, response.get("Attributes") or {})
+            except Exception as exc:  # post_load_: the object is loaded all the same
+                hook_error = hook_error or exc
+        if hook_error is not None:
+            raise hook_error
 
     def delete(
         self, items: "Model | Iterable[Model]", raise_on_conflict: bool | None = None

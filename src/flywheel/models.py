@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator, Mapping, ca
 from .exceptions import restate
 from .fields import Field
 from .fields.types import dump_natural, load_natural, natural_type
+from .item_limits import check_key
 from .model_meta import ModelMetaclass, ModelMetadata
 from .sync_plan import (
     SetDelta,
@@ -127,8 +128,12 @@ class Model(metaclass=ModelMetaclass):
 
     @property
     def pk_dict_(self) -> Item:
-        """The primary key, as AttributeValues ready for a request."""
-        return self.meta_.pk_dict(self, ddb_dump=True)
+        """The primary key, as AttributeValues ready for a request (ValueError, naming the
+        field and value, for a key part over DynamoDB's key size limits)."""
+        meta = self.meta_
+        key = meta.pk_dict(self, ddb_dump=True)
+        check_key(type(self).__name__, key, meta.key_names, self.__dict__.get)
+        return key
 
     @property
     def persisted_(self) -> bool:

@@ -6,6 +6,8 @@ that decides what is worth another attempt and how long to wait before it.
 from __future__ import annotations
 
 import random
+from http import HTTPStatus
+from typing import Any
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -82,8 +84,8 @@ def _translate_client_error(
     response = exc.response
     error = response.get("Error") or {}
     code = str(error.get("Code") or "Unknown")
-    message = str(error.get("Message") or error.get("message") or "")
     status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
+    message = str(error.get("Message") or error.get("message") or "") or _no_message(status)
     details = {"status": status, "operation": operation, "response": response, "table": table}
     if code == "ConditionalCheckFailedException":
         return CheckFailed(code, message, **details), False
@@ -91,6 +93,17 @@ def _translate_client_error(
         return ThroughputException(code, message, **details), True
     retry = code in SERVER_ERROR_CODES or (isinstance(status, int) and status >= 500)
     return DynamoDBError(code, message, **details), retry
+
+
+def _no_message(status: Any) -> str:
+    """What to say of an error response that carried no message (a proxy's or a local
+    server's bare 413, 502...)."""
+    try:
+        phrase = HTTPStatus(status).phrase
+    except (ValueError, TypeError):
+        phrase = "no message"
+    too_large = " (the request was too large for the server)" if status == 413 else ""
+    return f"HTTP {status} {phrase}{too_large}, with no error message"
 
 
 def backoff_delay(attempt: int, base: float, cap: float) -> float:
