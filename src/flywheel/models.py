@@ -390,7 +390,8 @@ class Model(metaclass=ModelMetaclass):
         state = obj.__dict__
         state["__incrs__"] = {}
         state["__dirty__"] = set()
-        obj.set_item_(data if not copy and type(data) is dict else dict(data))
+        # a new object has no attributes to clear first: straight to the loaders
+        _load_item(obj, state, data if not copy and type(data) is dict else dict(data))
         state["__seen__"] = None if attributes is None else frozenset(attributes) | set(data)
         state["__engine__"] = engine
         obj.post_load_(engine)
@@ -399,26 +400,11 @@ class Model(metaclass=ModelMetaclass):
     def set_item_(self, item: Item) -> None:
         """Make the object match a stored item exactly (declared fields it lacks -> None)."""
         state = self.__dict__
-        meta = self.meta_
-        fields = meta.fields
-        # hot path (every item loaded): a flat loop over prepared loaders, no Field frames
-        for name, load, absent in _field_loaders(meta):
-            av = item.get(name)
-            if av is not None:
-                state[name] = load(av)
-            elif absent is _COMPOSITE:
-                state.pop(name, None)
-            else:
-                state[name] = set() if absent is set else None
-        # cheap dict tests first: this runs for every item loaded (hot path)
+        fields = self.meta_.fields
+        # undeclared attributes the item no longer has (cheap dict tests first: hot path)
         for name in [n for n in state if n not in fields and n not in item and _is_undeclared(self, n)]:
             del state[name]
-        if not item.keys() <= fields.keys():
-            item = strip_marks(item)  # flywheel's own bookkeeping, never part of the object
-            for name, av in item.items():
-                if name not in fields:
-                    state[name] = load_natural(av)
-        state["__cache__"] = item
+        _load_item(self, state, item)
 
     def set_ddb_val_(self, key: str, val: dict[str, Any]) -> None:
         """Decode and set one value retrieved from DynamoDB."""
@@ -533,6 +519,29 @@ def _field_loaders(meta: ModelMetadata) -> tuple[FieldLoader, ...]:
         )
         meta.__dict__["_field_loaders"] = loaders
     return loaders
+
+
+def _load_item(obj: Model, state: dict[str, Any], item: Item) -> None:
+    """Set every attribute of ``item`` on the object (declared fields it lacks -> None, an
+    empty set, or nothing for a composite), and make ``item`` its cache."""
+    meta = obj.meta_
+    fields = meta.fields
+    get = item.get
+    # hot path (every item loaded): a flat loop over prepared loaders, no Field frames
+    for name, load, absent in _field_loaders(meta):
+        av = get(name)
+        if av is not None:
+            state[name] = load(av)
+        elif absent is _COMPOSITE:
+            state.pop(name, None)
+        else:
+            state[name] = set() if absent is set else None
+    if not item.keys() <= fields.keys():
+        item = strip_marks(item)  # flywheel's own bookkeeping, never part of the object
+        for name, av in item.items():
+            if name not in fields:
+                state[name] = load_natural(av)
+    state["__cache__"] = item
 
 
 def _is_undeclared(obj: Model, name: str) -> bool:
