@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from flywheel import set_
+from flywheel import Field, Model, set_
 from flywheel.fields.types import load_type
 from flywheel.values import codec
 from flywheel.values.scalars import (
@@ -87,3 +87,37 @@ def test_whole_second_datetimes_match_the_general_path(text: str) -> None:
 def test_non_ascii_digits_are_not_a_datetime() -> None:
     with pytest.raises(ValueError):
         DateTimeType().load_attribute({"N": "²"})
+
+
+class Plain(Model):
+    id = Field(hash_key=True)
+    text = Field()
+    count = Field(data_type=int)
+    ratio = Field(data_type=float)
+    price = Field(data_type=Decimal)
+
+
+STORED = [
+    {"S": "x"}, {"S": ""}, {"N": "12"}, {"N": "-0"}, {"N": "1E+2"}, {"N": "1.50"},
+    {"N": "12345678901234567890123456789012345678"}, {"BOOL": True}, {"NULL": True},
+    {"SS": ["a"]}, {"B": b"\x00"},
+]
+
+
+@pytest.mark.parametrize("av", STORED, ids=repr)
+@pytest.mark.parametrize("name", ["text", "count", "ratio", "price"])
+def test_loading_plain_strings_and_numbers_without_the_loader_gives_what_the_loader_gives(
+    name: str, av: dict[str, Any]
+) -> None:
+    """Models load S and N values of str, int, float and Decimal fields inline
+    (TypeDefinition.direct_load); every value, including ones stored by another type, must
+    come out exactly as the field type's own load_attribute makes it, or fail the same way."""
+    field_type = Plain.meta_.fields[name].type
+    try:
+        expected: Any = field_type.load_attribute(av)
+    except Exception as exc:  # noqa: BLE001 - the same failure is what is expected
+        with pytest.raises(type(exc)):
+            Plain.ddb_load_(None, {"id": {"S": "k"}, name: av})
+        return
+    loaded = getattr(Plain.ddb_load_(None, {"id": {"S": "k"}, name: av}), name)
+    assert type(loaded) is type(expected) and repr(loaded) == repr(expected)

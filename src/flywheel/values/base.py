@@ -12,7 +12,7 @@ A type checks a value (``coerce``) and converts it both ways, at two levels side
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 from typing import Any
 
@@ -78,6 +78,11 @@ class TypeDefinition:
     #: True when distinct values always dump to distinct N texts (ints), so a number set of
     #: them needs no de-duplication by numeric value
     distinct_number_texts: bool = False
+    #: (key, convert) when ``load_attribute`` is exactly ``convert(av[key])`` (``convert``
+    #: None: the value as it is) for the values this type stores, so loading can skip the
+    #: method call; any other AttributeValue still goes to ``load_attribute``. Only used
+    #: from the class that declares it: a subclass changing the loading inherits nothing.
+    direct_load: tuple[str, Callable[[Any], Any] | None] | None = None
 
     _filters_derived = True  # allowed_filters was derived from ddb_data_type, not declared
 
