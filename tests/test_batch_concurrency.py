@@ -162,6 +162,26 @@ def test_backoff_grows_only_while_sends_make_no_progress(monkeypatch: pytest.Mon
     assert max(steps) == 3
 
 
+def test_batches_in_flight_handed_back_by_one_blip_count_as_one_stall() -> None:
+    """Four batches in flight come back wholly unprocessed from one throttling blip: that is
+    one attempt without progress, not four, so max_attempts=3 is not used up by it."""
+    written: list[int] = []
+    lock = threading.Lock()
+
+    def answer(number: int, operation: str, body: dict[str, Any]) -> Reply:
+        requests = body["RequestItems"]["t"]
+        with lock:
+            blip = number in range(1, 5)  # the 4 sends after the first one
+            if not blip:
+                written.extend(ids(requests))
+        return ok({"UnprocessedItems": {"t": requests} if blip else {}})
+
+    with FaultServer(Overlap(answer, hold=0.02)) as server:
+        connection = server.connect(batch_concurrency=4, max_attempts=3, backoff_base=0.001)
+        connection.batch_write("t", [put(i) for i in range(200)], ["id"])
+    assert sorted(written) == list(range(200))
+
+
 def test_batch_get_overlaps_and_returns_every_item() -> None:
     def answer(number: int, operation: str, body: dict[str, Any]) -> Reply:
         keys = body["RequestItems"]["t"]["Keys"]

@@ -546,3 +546,9 @@ def test_a_composite_check_runs_before_the_write(tables: Engine) -> None:
     with pytest.raises(ValueError, match=r"Checked\.name: value 'Ada:Lovelace' failed its check"):
         tables.save(Checked("2", first="Ada", last="Lovelace"))
     assert [item.name for item in tables.scan(Checked).all()] == ["Ada:King"]
+
+
+def test_a_composite_key_over_the_size_limit_is_refused_showing_its_value() -> None:
+    leg = Leg(carrier="X" * 2100, number=1, day=date(2024, 1, 1), seq=1)
+    with pytest.raises(ValueError, match=r"Leg\.flight: a partition \(hash\) key value is .*'XXXX"):
+        leg.pk_dict_

@@ -24,6 +24,9 @@ class Post(Model):
     tags = Field(data_type=set)
     doc = Field(data_type=dict)
 
+    def display(self) -> str:
+        return f"{self.author}/{self.id}"
+
 
 class Counter(Model):
     id = Field(hash_key=True)
@@ -586,3 +589,25 @@ def test_object_methods_need_an_engine() -> None:
     for method in ("save", "sync", "refresh", "delete"):
         with pytest.raises(ValueError, match=rf"engine\.{method}\(obj\)"):
             getattr(post, method)()
+
+
+def test_attributes_the_object_cannot_hold_survive_load_and_sync(tables: Engine) -> None:
+    """Another client's attributes named like local ones ('_etag', 'owner_') or like the
+    model's methods ('sync', 'display') are neither loaded over the object's own attributes
+    nor removed by its sync."""
+    foreign = {"_etag": {"S": "e"}, "owner_": {"S": "o"}, "sync": {"S": "x"},
+               "__incrs__": {"S": "y"}, "display": {"S": "z"}, "meta_": {"S": "m"}}
+    table = tables.tablename(Post)
+    item = {"author": {"S": "a"}, "id": {"S": "1"}, "text": {"S": "t"}, "color": {"S": "red"}}
+    tables.dynamo.call("PutItem", {"TableName": table, "Item": {**item, **foreign}})
+    post = tables.get(Post, author="a", id="1")
+    assert post.display() == "a/1" and post.color == "red"  # type: ignore[attr-defined]
+    post.text = "changed"
+    post.sync()  # a method still, and the pending state is the object's own
+    post.color = None  # type: ignore[attr-defined]
+    post.sync()
+    after = stored(tables, Post, author="a", id="1")
+    assert after is not None and "color" not in after and after["text"] == {"S": "changed"}
+    assert {name: after[name] for name in foreign} == foreign
+    tables.refresh(post)
+    assert post.display() == "a/1"

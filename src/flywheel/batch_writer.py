@@ -28,7 +28,7 @@ from .connection.batches import (
     key_identity,
 )
 from .exceptions import BatchWriteError
-from .models import _add_numbers
+from .models import _add_numbers, load_value
 from .sync_plan import SetDelta
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["BatchWriter"]
 
 Write = tuple["Model", str, dict[str, Any]]  # (object, table, PutRequest / DeleteRequest)
+Item = dict[str, dict[str, Any]]
 
 
 class BatchWriter:
@@ -45,15 +46,16 @@ class BatchWriter:
 
     Writes to one key land in the order given (the last one wins); writes to different keys
     may land in any order. An object whose write DynamoDB confirmed is marked saved
-    (``post_save_`` runs) or, after a delete, no longer stored, in the first call after the
-    confirmation comes back; an ``incr_``/``add_``/``remove_`` made since it was given stays
-    pending. When one key is given again before its earlier write was sent, only the later
+    (``post_save_`` runs) or, after a delete, no longer stored, in a call after the
+    confirmation comes back (the writer looks once every 25 writes, when a key waits for its
+    own batch, and at the end); an ``incr_``/``add_``/``remove_`` made since it was given
+    stays pending. When one key is given again before its earlier write was sent, only the later
     write is sent, and the object of the earlier one is left as it was (not marked saved:
     the item holds the later one).
 
     If a batch fails after its retries, nothing more is sent to any table, the batches in
     flight are waited for, and :class:`~flywheel.exceptions.BatchWriteError` is raised, from
-    the call that noticed it (a later ``save``/``delete``, or leaving the block):
+    the call that noticed it (a later ``save``/``delete``, within 25, or leaving the block):
     ``unprocessed`` lists the requests not written, and every object not confirmed keeps its
     changes. ``written`` lists the confirmed requests of a writer made with
     ``keep_written=True`` (the engine's ``save(list)`` and ``delete(list)``); a streaming
@@ -78,7 +80,7 @@ class BatchWriter:
         self.closed = False
         #: (request, (object, pending when given)) of the writes DynamoDB confirmed, for the
         #: objects to be marked in the caller's thread
-        self._confirmed: deque[tuple[dict[str, Any], Owner]] = deque()
+        self._confirmed: deque[tuple[dict[str, Any], Model]] = deque()
         self._hook_error: Exception | None = None
         self._unpolled = 0  # writes queued since the streams were last polled
         self._lock = threading.RLock()
@@ -90,9 +92,8 @@ class BatchWriter:
         for obj in _each_model(items, "save"):
             self._check()
             table, item = self.engine._whole_item(obj)
-            owner = (obj, _pending(obj))
             with self._lock:
-                self._call(self._add, owner, table, {"PutRequest": {"Item": item}})
+                self._call(self._add, obj, table, {"PutRequest": {"Item": item}})
         self._raise_hook_error()
 
     def delete(self, items: Model | Iterable[Model]) -> None:
@@ -103,7 +104,7 @@ class BatchWriter:
             self._check()
             table, request = delete_request(self.engine, obj)
             with self._lock:
-                self._call(self._add, (obj, None), table, request)
+                self._call(self._add, obj, table, request)
         self._raise_hook_error()
 
     def send_all(self, writes: Sequence[Write]) -> None:
@@ -174,8 +175,8 @@ class BatchWriter:
                 self._halt()
             raise
 
-    def _add(self, owner: Owner, table: str, request: dict[str, Any]) -> None:
-        queued = self._queue(owner, table, request)
+    def _add(self, obj: Model, table: str, request: dict[str, Any]) -> None:
+        queued = self._queue(obj, table, request)
         if not queued or self._stopped():
             self._stop(table, [] if queued else [request])
 
@@ -188,13 +189,13 @@ class BatchWriter:
             latest[table, identity] = write
         unique = list(latest.values())
         for position, (obj, table, request) in enumerate(unique):
-            queued = self._queue((obj, None), table, request)
+            queued = self._queue(obj, table, request)
             if not queued or self._stopped():
                 rest = (r for _, _, r in unique[position + 1 :])
                 self._stop(table, [*([] if queued else [request]), *rest])
         self._flush()
 
-    def _queue(self, owner: Owner, table: str, request: dict[str, Any]) -> bool:
+    def _queue(self, obj: Model, table: str, request: dict[str, Any]) -> bool:
         """Queue one write; False (not queued) if some stream has stopped."""
         streams = self.streams
         self._unpolled += 1
@@ -212,11 +213,15 @@ class BatchWriter:
             return False
         stream = streams.get(table)
         if stream is None:
+            confirmed = self._confirmed
             stream = streams[table] = WriteStream(
-                self.engine._connection(), table, owner[0].meta_.key_names,
-                self._on_written, self.keep_written,
+                self.engine._connection(), table, obj.meta_.key_names,
+                # not a method of the writer: no cycle, so a writer dropped with writes
+                # unsent is freed (and warns) at once
+                lambda request, written: confirmed.append((request, written)),
+                self.keep_written,
             )
-        return stream.add(request, owner)
+        return stream.add(request, obj)
 
     def _stopped(self) -> bool:
         return any(stream.stopped for stream in self.streams.values())
@@ -271,9 +276,6 @@ class BatchWriter:
                 "engine.batch_write()"
             )
 
-    def _on_written(self, request: dict[str, Any], owner: Owner) -> None:
-        self._confirmed.append((request, owner))
-
     def _mark_confirmed(self) -> None:
         """Mark every object whose write was confirmed, keeping the first error a
         ``post_save_`` hook raises for the end of the call."""
@@ -281,12 +283,12 @@ class BatchWriter:
 
         confirmed, engine = self._confirmed, self.engine
         while confirmed:
-            request, (obj, given) = confirmed.popleft()
+            request, obj = confirmed.popleft()
             put = request.get("PutRequest")
             if put is None:
                 _forget_stored(obj)
                 continue
-            error = engine._saved(obj, put["Item"], _pending_since(obj, given))
+            error = engine._saved(obj, put["Item"], _pending_after(obj, put["Item"]))
             if error is not None and self._hook_error is None:
                 self._hook_error = error
 
@@ -296,52 +298,37 @@ class BatchWriter:
             raise error
 
 
-Pending = tuple[dict[str, Any], frozenset[str]]  # an object's incr_/add_/remove_ and mark_dirty_
-Owner = tuple["Model", "Pending | None"]  # an object given, and its pending changes then
+def _pending_after(obj: Model, item: Item) -> tuple[dict[str, Any], set[str]] | None:
+    """What ``obj`` still has to sync once ``item`` (dumped from it earlier) is stored: the
+    difference between its values now and the item's, for every attribute with a pending
+    ``incr_``/``add_``/``remove_`` (made after it was given: the item holds the ones from
+    before), and its ``mark_dirty_`` names. None when nothing is pending.
 
-
-def _pending(obj: Model) -> Pending | None:
-    """A copy of the changes ``obj`` has pending (None if none), as its item is dumped."""
+    Worked out from the values, not from what was pending when the object was given, so it
+    holds however often the object was given, synced or refreshed in between."""
     state = obj.__dict__
     incrs, dirty = state["__incrs__"], state["__dirty__"]
     if not incrs and not dirty:
         return None
-    copied = {
-        name: _copy_delta(delta) if isinstance(delta, SetDelta) else delta
-        for name, delta in incrs.items()
-    }
-    return copied, frozenset(dirty)
-
-
-def _pending_since(obj: Model, given: Pending | None) -> tuple[dict[str, Any], set[str]] | None:
-    """The changes made to ``obj`` since it was given (pending as ``given``): its item as
-    given is stored, these are still to be synced. None when there are none."""
-    state = obj.__dict__
-    incrs, dirty = state["__incrs__"], state["__dirty__"]
-    if not incrs and not dirty:
-        return None
-    before_incrs, before_dirty = given or ({}, frozenset())
     later: dict[str, Any] = {}
     for name, delta in incrs.items():
-        before = before_incrs.get(name)
+        av = item.get(name)
+        stored = None if av is None else load_value(obj, name, av)
+        local = state.get(name)
         if isinstance(delta, SetDelta):
-            rest = _copy_delta(delta)
-            if isinstance(before, SetDelta):
-                rest.additions -= before.additions
-                rest.removals -= before.removals
+            have, want = set(stored or ()), set(local or ())
+            rest = SetDelta()
+            rest.additions, rest.removals = want - have, have - want
             if rest.additions or rest.removals:
                 later[name] = rest
-        else:
-            remaining = delta if before is None else _add_numbers(delta, -before)
-            if remaining != 0:
-                later[name] = remaining
-    return later, set(dirty - before_dirty)
-
-
-def _copy_delta(delta: SetDelta) -> SetDelta:
-    copy = SetDelta()
-    copy.additions, copy.removals = set(delta.additions), set(delta.removals)
-    return copy
+            continue
+        base = 0 if stored is None else stored
+        remaining = _add_numbers(local, -base)
+        if remaining != 0:
+            later[name] = remaining
+            # keep "local value = stored value + pending" exact (floats may be off by an ulp)
+            state[name] = _add_numbers(base, remaining)
+    return later, set(dirty)
 
 
 def delete_request(engine: Engine, obj: Model) -> tuple[str, dict[str, Any]]:

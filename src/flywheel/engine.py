@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Sequence, TypeVar, overload
 
 from .connection import DynamoDBConnection
@@ -359,15 +360,17 @@ class Engine:
                     _forget_stored(obj)
                     obj.__dict__["__engine__"] = self
 
-    def _loaded(self, obj: "Model", item: Item) -> None:
-        """The object now holds the whole stored item ``item``, nothing pending."""
+    def _loaded(self, obj: "Model", item: Item, hooks: bool = True) -> None:
+        """The object now holds the whole stored item ``item``, nothing pending; then
+        post_load_ runs (unless ``hooks`` is false: the caller runs it)."""
         obj.set_item_(item)
         state = obj.__dict__
         state["__incrs__"] = {}
         state["__dirty__"] = set()
         state["__seen__"] = None
         state["__engine__"] = self
-        obj.post_load_(self)
+        if hooks:
+            obj.post_load_(self)
 
     # -- writes ---------------------------------------------------------------------------
     def save(self, items: "Model | Iterable[Model]", overwrite: bool | None = None) -> None:
@@ -435,7 +438,7 @@ class Engine:
         item = obj.ddb_dump_()
         if marked:
             item = self._marked(item)
-        check_item(type(obj).__name__, item, meta.key_names, obj.__dict__.get)
+        check_item(type(obj).__name__, item, meta.key_names, obj.get_)
         return self.tablename(type(obj)), item
 
     def _marked(self, item: Item) -> Item:
@@ -590,7 +593,7 @@ class Engine:
             item = obj.ddb_dump_()
             if plan.token is not None:
                 item = self._marked(item)
-            check_item(type(obj).__name__, item, obj.meta_.key_names, obj.__dict__.get)
+            check_item(type(obj).__name__, item, obj.meta_.key_names, obj.get_)
             plans.append((obj, plan))
         hook_error: Exception | None = None
         for position, (obj, plan) in enumerate(plans):
@@ -611,17 +614,19 @@ class Engine:
                 # The first update landed: load it, then send the removals on their own. If
                 # that fails, the object is left holding the stored item with the removals
                 # still pending, so a later sync() finishes the job.
-                self._loaded(obj, response.get("Attributes") or {})
+                self._loaded(obj, response.get("Attributes") or {}, hooks=False)
                 obj.remove_(**plan.deferred_removals)
                 follow_up = obj.sync_plan_(False).request
                 assert follow_up is not None  # it holds the DELETE of every removal
                 response = connection.call("UpdateItem", {**follow_up, "TableName": table})
-            error = self._saved(obj, {})
-            hook_error = hook_error or error
-            try:
-                self._loaded(obj, response.get("Attributes") or {})
-            except Exception as exc:  # post_load_: the object is loaded all the same
-                hook_error = hook_error or exc
+            self._loaded(obj, response.get("Attributes") or {}, hooks=False)
+            # the object is saved and loaded whatever its hooks raise: the first error is
+            # raised once every object of the call is done
+            for hook in (obj.post_save_, partial(obj.post_load_, self)):
+                try:
+                    hook()
+                except Exception as exc:
+                    hook_error = hook_error or exc
         if hook_error is not None:
             raise hook_error
 

@@ -132,7 +132,7 @@ class Model(metaclass=ModelMetaclass):
         field and value, for a key part over DynamoDB's key size limits)."""
         meta = self.meta_
         key = meta.pk_dict(self, ddb_dump=True)
-        check_key(type(self).__name__, key, meta.key_names, self.__dict__.get)
+        check_key(type(self).__name__, key, meta.key_names, self.get_)
         return key
 
     @property
@@ -171,10 +171,7 @@ class Model(metaclass=ModelMetaclass):
         """The value of a field as last seen in DynamoDB."""
         cache = self.__dict__.get("__cache__") or {}
         av = cache.get(name)
-        if av is None:
-            return default
-        field = self.meta_.fields.get(name)
-        return field.ddb_load(av) if field is not None else load_natural(av)
+        return default if av is None else load_value(self, name, av)
 
     def construct_ddb_expects_(self, fields: Iterable[str] | None = None) -> dict[str, Any]:
         """What a conflict check expects of each field: its AttributeValue as last seen, or
@@ -408,8 +405,7 @@ class Model(metaclass=ModelMetaclass):
 
     def set_ddb_val_(self, key: str, val: dict[str, Any]) -> None:
         """Decode and set one value retrieved from DynamoDB."""
-        field = self.meta_.fields.get(key)
-        self.__dict__[key] = field.ddb_load(val) if field is not None else load_natural(val)
+        self.__dict__[key] = load_value(self, key, val)
 
     @contextmanager
     def loading_(self, engine: "Engine | None" = None) -> Iterator[None]:
@@ -554,17 +550,41 @@ def _load_item(obj: Model, state: dict[str, Any], item: Item) -> None:
     if not item.keys() <= fields.keys():
         item = strip_marks(item)  # flywheel's own bookkeeping, never part of the object
         for name, av in item.items():
-            if name not in fields:
+            # a stored name the object cannot hold ('_etag', 'sync') stays in the cache
+            # only: sync neither writes nor removes it
+            if name not in fields and _is_undeclared(obj, name):
                 state[name] = load_natural(av)
     state["__cache__"] = item
 
 
+def load_value(obj: Model, name: str, av: dict[str, Any]) -> Any:
+    """The value of attribute ``name`` of ``obj`` stored as ``av``: by its field's type, or
+    by the natural mapping for an undeclared attribute."""
+    field = obj.meta_.fields.get(name)
+    return field.ddb_load(av) if field is not None else load_natural(av)
+
+
 def _is_undeclared(obj: Model, name: str) -> bool:
+    """Whether ``name`` is an undeclared attribute the object saves and loads: not a field,
+    not beginning or ending with '_' (those stay local), and not the name of anything of
+    the class (``sync``, ``meta_``, a method or property of the model), which an attribute
+    of that name would hide."""
     return (
         not name.startswith("_")
         and not name.endswith("_")
         and name not in obj.meta_.fields
+        and name not in _class_names(type(obj))
     )
+
+
+def _class_names(cls: type) -> frozenset[str]:
+    """Every name defined on ``cls`` or a base (methods, properties, class attributes),
+    found without ``getattr``: a model class answers any name, as a field to filter on."""
+    names: frozenset[str] | None = cls.__dict__.get("_class_names_")
+    if names is None:
+        names = frozenset(name for klass in cls.__mro__ for name in vars(klass))
+        type.__setattr__(cls, "_class_names_", names)
+    return names
 
 
 def _dump_undeclared(obj: Model, name: str, value: Any) -> dict[str, Any] | None:

@@ -181,7 +181,15 @@ def plan_sync(
     update = UpdateBuilder(ph)
     written: list[str] = []
     key_names = meta.key_names
-    names = list(current) + [name for name in cache if name not in current]
+    from .models import _is_undeclared  # models imports this module
+
+    fields = meta.fields
+    # what the item holds and the object no longer does is removed, unless the object could
+    # never hold it (a stored '_etag' or 'sync', kept in the cache only)
+    names = list(current) + [
+        name for name in cache
+        if name not in current and (name in fields or _is_undeclared(obj, name))
+    ]
     defaults = _untouched_defaults(obj, current) if state.get("__cache__") is None else {}
     unknowable = _unknowable_composites(obj, current, cache)
     for name in names:

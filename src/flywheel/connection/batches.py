@@ -129,6 +129,12 @@ class _Window:
         #: told to send nothing more (the caller was interrupted)
         self.halted = False
         self.in_flight: dict[Future[dict[str, Any]], list[Any]] = {}
+        #: the epoch each send in flight started in: a new epoch begins at each answer that
+        #: handed entries back, and only answers to sends of the current epoch move the
+        #: counters below (sends that were already in flight tell nothing new: four of them
+        #: handed back by one throttling blip are one stall, not four)
+        self.epoch = 0
+        self.started: dict[Future[dict[str, Any]], int] = {}
         self.serial = True  # one chunk at a time: before the first full success, and when throttled
         #: the backoff exponent: up one for a send that left everything over, down one for a
         #: send that left only some over, 0 once a send leaves nothing
@@ -166,7 +172,9 @@ class _Window:
             and (final or len(pending) >= self.size)
         ):
             chunk = [pending.popleft() for _ in range(min(self.size, len(pending)))]
-            self.in_flight[self._start(chunk)] = chunk
+            future = self._start(chunk)
+            self.in_flight[future] = chunk
+            self.started[future] = self.epoch
 
     def collect(self, block: bool = True) -> None:
         """Settle every send that has finished; with ``block``, wait for one first."""
@@ -177,6 +185,7 @@ class _Window:
         connection = self.connection
         for future in done:
             chunk = self.in_flight.pop(future)
+            current = self.started.pop(future) == self.epoch
             try:
                 response = future.result()
             except DynamoDBError as exc:
@@ -184,11 +193,15 @@ class _Window:
                     self.failure = exc
                 continue
             leftover = self.settle(chunk, response)
+            if leftover:
+                self.pending.extendleft(reversed(leftover))
+            if not current:
+                continue
             if not leftover:
                 self.serial = False
                 self.stalled = self.throttled = 0
                 continue
-            self.pending.extendleft(reversed(leftover))
+            self.epoch += 1
             self.serial = True
             if len(leftover) < len(chunk):  # progress: back off a step less than last time
                 self.stalled, self.throttled = 0, max(1, self.throttled - 1)
