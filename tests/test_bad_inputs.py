@@ -32,6 +32,7 @@ class Doc(Model):
     ratio = Field(data_type=float)
     body = Field()
     tags = Field(data_type=set_(str))
+    loose = Field(data_type=set)
     numbers = Field(data_type=NUMBER_SET)
     blob = Field(data_type=bytes)
     meta = Field(data_type=dict)
@@ -101,6 +102,12 @@ CATALOGUE = [
     Bad("sync() of a class", lambda e, s: e.sync(Doc), TypeError, ("sync()", "Doc")),
     Bad("incr_ of a text field", sync_after(lambda d: d.incr_(body=1)), TypeError, ("Doc.body",)),
     Bad("incr_ by text", sync_after(lambda d: d.incr_(rank="x")), TypeError, ("Doc.rank", "'x'")),
+    Bad(
+        "remove_ of a number from a set of text (untyped set)",
+        sync_after(lambda d: d.remove_(loose={7})),
+        TypeError,
+        ("Doc.loose", "remove_", "7"),
+    ),
     Bad("failing check=", save(score=-1), ValueError, ("Doc.score", "-1")),
     Bad("too many positional arguments", lambda e, s: Doc("a", 1, 2), TypeError, ("Doc",)),
     # -- numbers ------------------------------------------------------------------------------
@@ -207,6 +214,32 @@ CATALOGUE = [
         TypeError,
         ("Doc.rank", "'x'"),
     ),
+    Bad(
+        "an empty hash key in a query",
+        lambda e, s: e.query(Doc).filter(Doc.id == "").all(),
+        ValueError,
+        ("Doc.id", "''"),
+    ),
+    Bad(
+        "an empty global index key in a query",
+        lambda e, s: e.query(Doc).filter(Doc.owner == "").index("by-owner").all(),
+        ValueError,
+        ("Doc.owner", "by-owner", "''"),
+    ),
+    Bad("None as a query's hash key", lambda e, s: e.query(Doc).filter(id=None).all(), ValueError, ("Doc.id", "None")),
+    Bad("in_ with no values", lambda e, s: e.query(Doc).filter(Doc.id == "a", Doc.body.in_([])).all(), ValueError, ("Doc.body", "[]")),
+    Bad(
+        "a filter the field's type does not support",
+        lambda e, s: e.query(Doc).filter(Doc.id == "a", Doc.rank.beginswith_(1)).all(),
+        TypeError,
+        ("Doc.rank", "beginswith", "1"),
+    ),
+    Bad(
+        "constraints that are not conditions",
+        lambda e, s: e.sync(s, constraints=["rank >= 1"]),
+        TypeError,
+        ("constraints", "'rank >= 1'"),
+    ),
     Bad("desc=True on a scan", lambda e, s: e.scan(Doc).all(desc=True), ValueError, ("Doc", "desc")),
     Bad(
         "a negative limit",
@@ -239,7 +272,7 @@ def bench(engine: Engine, local_server: Any) -> Iterator[tuple[Engine, FaultProx
     function returning the raw table contents)."""
     engine.register(Doc)
     engine.create_schema()
-    engine.save(Doc("a", 1, owner="o", rank=1, body="x", tags={"t"}))
+    engine.save(Doc("a", 1, owner="o", rank=1, body="x", tags={"t"}, loose={"l"}))
     table = engine.tablename(Doc)
 
     def raw_items() -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ objects loaded from an index that did not project the parts.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -126,7 +127,6 @@ class Scored(Model):
     score = Composite("likes", "replies", data_type=int, merge=plain_score)
 
 
-MODELS = (SocialMediaItem, Post, Leg, Tally, Counted, Scored)
 DAY = date(2013, 1, 1)
 
 
@@ -552,3 +552,34 @@ def test_a_composite_key_over_the_size_limit_is_refused_showing_its_value() -> N
     leg = Leg(carrier="X" * 2100, number=1, day=date(2024, 1, 1), seq=1)
     with pytest.raises(ValueError, match=r"Leg\.flight: a partition \(hash\) key value is .*'XXXX"):
         leg.pk_dict_
+
+
+class Scoreboard(Model):
+    """Composite keys built from number parts: DynamoDB gives numbers back in its normal
+    form, and the key computed after loading must be the one stored."""
+
+    user = Field(hash_key=True)
+    game = Field()
+    points = Field(data_type=NUMBER)
+    rk = Composite("game", "points", range_key=True)
+    currency = Field()
+    amount = Field(data_type=Decimal)
+    price = Composite("currency", "amount")
+    note = Field()
+
+
+@pytest.mark.parametrize("points", [1.0, Decimal("2.50"), 3])
+def test_a_composite_key_of_a_number_part_survives_a_round_trip(tables: Engine, points: Any) -> None:
+    board = Scoreboard("u", game="chess", points=points, currency="EUR", amount=Decimal("1.50"))
+    tables.save(board)
+    loaded = tables.query(Scoreboard).filter(user="u").first()
+    assert loaded is not None and loaded.rk == board.rk and loaded.price == board.price
+    loaded.note = "hi"
+    loaded.sync()
+    assert len(tables.scan(Scoreboard).all()) == 1  # the same item, not a second one
+    assert tables.query(Scoreboard).filter(user="u", game="chess", points=points).count() == 1
+    loaded.delete()
+    assert tables.scan(Scoreboard).all() == []
+
+
+MODELS = (SocialMediaItem, Post, Leg, Tally, Counted, Scored, Scoreboard)  # the tables fixture creates these

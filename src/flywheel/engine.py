@@ -18,12 +18,12 @@ from .connection.batches import key_identity
 from .exceptions import CheckFailed, DynamoDBError
 from .item_limits import check_item, check_key
 from .expressions import Placeholders, attribute_absent
+from .fields.conditions import Condition
 from .query import Query, Scan
 from .schema_update import SchemaPlan, apply_plan, describe_ttl, plan_table
 from .write_marks import WriterMark, stale_marks
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .fields.conditions import Condition
     from .models import Model
 
 __all__ = ["Engine"]
@@ -579,6 +579,12 @@ class Engine:
         if raise_on_conflict is None:
             raise_on_conflict = self.default_conflict in ("update", "raise")
         constraints = list(constraints) if constraints is not None else None
+        for condition in constraints or ():
+            if not isinstance(condition, Condition):
+                raise TypeError(
+                    "sync(constraints=...) takes conditions built from fields, like "
+                    f"[Tweet.retweets < 10], not {condition!r}"
+                )
         if constraints and not raise_on_conflict:
             why = f" (this engine's default_conflict={self.default_conflict!r} turns it off)" if by_default else ""
             raise ValueError(f"sync(constraints=...) needs raise_on_conflict=True{why}")

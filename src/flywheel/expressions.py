@@ -218,34 +218,39 @@ def make_constraint(field: ConstraintField | str, op: str, other: Any) -> Constr
     ``eq None`` becomes 'null' (attribute_not_exists) and ``ne None`` becomes 'not_null'.
     """
     name = field if isinstance(field, str) else field.name
+    # 'Tweet.text' for a model's field, "field 'text'" for a bare name
+    label = getattr(field, "qualname", None) or f"field {name!r}"
     if op not in FILTER_OPS:
-        raise ValueError(f"unknown operator {op!r} for field {name!r}; use one of {sorted(FILTER_OPS)}")
+        raise ValueError(f"unknown operator {op!r} for {label}; use one of {sorted(FILTER_OPS)}")
     if other is None and op in ("eq", "ne"):
         op = "null" if op == "eq" else "not_null"
     allowed = getattr(field, "allowed_filters", None)
     if allowed is not None and op not in allowed:
-        raise TypeError(f"field {name!r} does not support the {op!r} filter")
+        raise TypeError(
+            f"{label} does not support the {op!r} filter (value {other!r}); it allows "
+            f"{sorted(allowed)}"
+        )
     if op in _NO_VALUE_OPS:
         return Constraint(field, op, ())
     if op == "between":
         try:
             low, high = other
         except (TypeError, ValueError):
-            raise ValueError(f"between on field {name!r} needs (low, high), got {other!r}") from None
+            raise ValueError(f"between on {label} needs (low, high), got {other!r}") from None
         if low is None or high is None:
-            raise ValueError(f"between on field {name!r} cannot use None: {other!r}")
+            raise ValueError(f"between on {label} cannot use None: {other!r}")
         return Constraint(field, op, (low, high))
     if op == "in":
         if isinstance(other, (str, bytes)) or not isinstance(other, Iterable):
-            raise TypeError(f"in_ on field {name!r} takes a set or list of values, not {other!r}")
+            raise TypeError(f"in_ on {label} takes a set or list of values, not {other!r}")
         members = tuple(other)
         if not members:
-            raise ValueError(f"in_ on field {name!r} needs at least one value")
+            raise ValueError(f"in_ on {label} needs at least one value, got {other!r}")
         if any(member is None for member in members):
-            raise ValueError(f"in_ on field {name!r} cannot match None: {other!r}")
+            raise ValueError(f"in_ on {label} cannot match None: {other!r}")
         return Constraint(field, op, members)
     if other is None:
-        raise ValueError(f"cannot use {op!r} on field {name!r} with None")
+        raise ValueError(f"cannot use {op!r} on {label} with None")
     return Constraint(field, op, (other,))
 
 

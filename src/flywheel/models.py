@@ -29,6 +29,7 @@ from .exceptions import restate
 from .fields import Field
 from .fields.types import dump_natural, load_natural, natural_type
 from .item_limits import check_key
+from .values.codec import EMPTY_KEY_VALUES
 from .model_meta import ModelMetaclass, ModelMetadata
 from .sync_plan import (
     SetDelta,
@@ -305,6 +306,15 @@ class Model(metaclass=ModelMetaclass):
                 raise TypeError(f"{label} holds {current!r}, not a set")
             if not values:
                 continue
+            # one kind of member (str, number or bytes) in a set: refuse here, not at sync
+            # (where DynamoDB would refuse a removal without naming anything)
+            members = set(current) | values if isinstance(current, (set, frozenset)) else values
+            try:
+                field.ddb_dump(members) if field is not None else dump_natural(members)
+            except (TypeError, ValueError) as exc:
+                verb = "add_" if action == "ADD" else "remove_"
+                reason = str(exc).removeprefix(f"{label}: ")
+                raise restate(exc, f"{label}: {verb}({values!r}) on {current!r}: {reason}") from exc
             pending = incrs.get(name)
             if pending is not None and not isinstance(pending, SetDelta):
                 raise TypeError(f"{label} has a pending increment; sync it first")
@@ -359,7 +369,7 @@ class Model(metaclass=ModelMetaclass):
                     field.validate(value)
         for ordering in self.meta_.orderings[1:]:
             for key in (ordering.hash_key, ordering.range_key):
-                if key is not None and key.ddb_dump(key.__get__(self)) in _EMPTY_VALUES:
+                if key is not None and key.ddb_dump(key.__get__(self)) in EMPTY_KEY_VALUES:
                     raise ValueError(
                         f"{key.qualname}: a key of {ordering.describe()} needs a non-empty "
                         f"value, got {key.__get__(self)!r}"
@@ -488,10 +498,6 @@ class Model(metaclass=ModelMetaclass):
     def delete(self, raise_on_conflict: bool | None = None) -> None:
         """Delete the object from the database."""
         self._engine("delete").delete(self, raise_on_conflict=raise_on_conflict)
-
-
-# DynamoDB refuses these on a key attribute of the table or of an index.
-_EMPTY_VALUES = ({"S": ""}, {"B": b""})
 
 
 # What set_item_ leaves for a declared field the item lacks: None, an empty set (set

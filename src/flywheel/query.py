@@ -38,6 +38,7 @@ from .expressions import (
 from .fields import Composite, default_merge
 from .fields.conditions import Condition
 from .fields.types import load_natural
+from .values.codec import EMPTY_KEY_VALUES
 from .parallel_scan import check_segments, parallel_scan_pages
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -174,6 +175,14 @@ class Query(Generic[M]):
             return meta.get_ordering_from_index(self.condition.index_name)
         eq = [c.name for c in constraints if c.op == "eq"]
         ranged = [c.name for c in constraints if c.op in KEY_OPS and c.op != "eq"]
+        if not any(o.hash_key.name in eq for o in meta.orderings):
+            keys = {o.hash_key.name for o in meta.orderings}
+            for c in constraints:
+                if c.op == "null" and c.name in keys:
+                    raise ValueError(
+                        f"{self.model.__name__}.{c.name}: a query needs a key value, got None "
+                        "(== None means the attribute is absent, and key attributes never are)"
+                    )
         return meta.get_ordering_from_fields(eq, ranged)
 
     def _check_consistent(self, ordering: Ordering, consistent: bool) -> None:
@@ -215,6 +224,15 @@ class Query(Generic[M]):
                 (c for c in constraints if c.name == range_name and c.op in KEY_OPS), None
             )
         key_constraints = [hash_c] + ([range_c] if range_c is not None else [])
+        for constraint in key_constraints:
+            field = constraint.field
+            for value in constraint.values:
+                if not isinstance(field, str) and field.ddb_dump_for_query(value) in EMPTY_KEY_VALUES:
+                    raise ValueError(
+                        f"{self.model.__name__}.{constraint.name}: a key condition of "
+                        f"{ordering.describe()} needs a non-empty value, got {value!r} "
+                        "(DynamoDB keys are never empty: nothing can match)"
+                    )
         rest = [c for c in constraints if c is not hash_c and c is not range_c]
         # Parts of a composite key that was built from them are already in the key.
         rest = _drop_consumed_parts(self.model, rest, key_constraints, ordering)

@@ -17,7 +17,7 @@ import copy
 from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, overload
 
 from ..exceptions import restate
-from ..values.codec import describe
+from ..values.codec import canonical_number, describe
 from .conditions import Condition
 from .declaration import declaration_site
 from .indexes import ALL, INCLUDE, KEYS_ONLY, Projection, key_schema
@@ -354,6 +354,19 @@ class Field(Generic[T]):
         return f"<{type(self).__name__} {self.qualname}>"
 
 
+def _as_loaded(field: Field[Any], value: Any) -> Any:
+    """``value`` of ``field`` as it will load back: a number comes back in DynamoDB's normal
+    form (1.0 of a NUMBER field loads as 1, Decimal('1.50') as Decimal('1.5')), and a
+    composite merged from the value as given would change after a round trip, so that an
+    object's key would no longer be its stored item's."""
+    if value is None or field.composite:
+        return value
+    av = field.ddb_dump(value)
+    if av is None or "N" not in av:
+        return value
+    return field.ddb_load({"N": canonical_number(av["N"])})
+
+
 def default_merge(*values: Any) -> Any:
     """The merge of a Composite by default: the values joined with ':', or None when any
     is None (the attribute is then removed)."""
@@ -446,7 +459,7 @@ class Composite(Field[T]):
             stored = obj.__dict__["__cache__"].get(self.name)
             return None if stored is None else self.ddb_load(stored)
         fields = self._meta_fields()
-        values = [fields[name].resolve(obj, scope) for name in self.subfields]
+        values = [_as_loaded(fields[name], fields[name].resolve(obj, scope)) for name in self.subfields]
         value = self.merge(*values)
         return None if value is None else self.coerce(value)
 

@@ -199,6 +199,17 @@ def unique_numbers(texts: set[str]) -> list[str]:
     return list(texts)
 
 
+#: DynamoDB refuses these as the value of a key attribute (of the table or of an index)
+EMPTY_KEY_VALUES = ({'S': ''}, {'B': b''})
+
+
+def canonical_number(text: str) -> str:
+    """The N text as DynamoDB gives it back: leading and trailing zeros trimmed, no exponent
+    ('1.50' -> '1.5', '1.0' -> '1', '1E+2' -> '100')."""
+    value = parse_decimal(text)
+    return format(value.normalize(), 'f') if value else '0'
+
+
 def parse_decimal(text: str) -> Decimal:
     """Decimal(text), raising ValueError (not decimal.InvalidOperation) for bad text."""
     try:
