@@ -71,6 +71,8 @@ class FaultServer:
         self.requests: list[tuple[str, dict[str, Any]]] = []
         #: the Authorization header of every request (to check which credentials signed it)
         self.authorizations: list[str] = []
+        #: the path every request was sent to
+        self.paths: list[str] = []
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
@@ -115,6 +117,7 @@ class FaultServer:
                     number = len(server.requests)
                     server.requests.append((operation, body))
                     server.authorizations.append(self.headers.get("Authorization") or "")
+                    server.paths.append(self.path)
                 reply = server.script(number, operation, body)
                 if reply.delay:
                     time.sleep(reply.delay)

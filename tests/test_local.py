@@ -194,13 +194,19 @@ def test_dynalite_that_never_listens_is_killed(monkeypatch: pytest.MonkeyPatch, 
         os.kill(pid, 0)  # reaped by stop(): the process no longer exists
 
 
-def test_moto_port_in_use_is_refused() -> None:
+@pytest.mark.parametrize("listening", [True, False], ids=["serving", "bound only"])
+@pytest.mark.parametrize("kind", BOTH_KINDS)
+def test_a_port_in_use_is_refused(kind: str, listening: bool) -> None:
+    """Another program serving on the port, or holding it without serving: start() says so
+    at once (moto used to wait forever on a port bound but not listening, and dynalite to
+    "start" while the other program answered)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
         busy.bind(("127.0.0.1", 0))
-        busy.listen()
+        if listening:
+            busy.listen()
         port = busy.getsockname()[1]
-        with pytest.raises(LocalServerError, match=f"127.0.0.1:{port}.*in use"):
-            LocalServer("moto", port=port).start()
+        with pytest.raises(LocalServerError, match=f"cannot start {kind} on 127.0.0.1:{port}.*in use"):
+            LocalServer(kind, port=port, startup_timeout=5).start()
 
 
 def test_dynalite_stopped_when_interpreter_exits(tmp_path: Path) -> None:

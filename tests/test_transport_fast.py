@@ -7,6 +7,7 @@ come out as the same exceptions, and the transport is picked as documented.
 from __future__ import annotations
 
 import base64
+from urllib.parse import quote
 import time
 from typing import Any
 
@@ -24,22 +25,26 @@ from flywheel.connection.fast import (
     host_header,
     parse_body,
 )
-from flywheel.exceptions import CheckFailed, DynamoDBError
+from flywheel.exceptions import CheckFailed, ConnectionFailure, DynamoDBError
 
 GET = {"TableName": "t", "Key": {"id": {"S": "a"}}}
 
 
+@pytest.mark.parametrize("path", ["/", "/prefix", "/a b/c"])
 @pytest.mark.parametrize("token", [None, "session-token"])
-def test_signature_matches_botocore_sigv4(token: str | None) -> None:
+def test_signature_matches_botocore_sigv4(token: str | None, path: str) -> None:
     credentials = Credentials("AKIDEXAMPLE", "secret/key", token)
     body = encode_request({"TableName": "t", "Key": {"id": {"S": "é"}}})
     target = "DynamoDB_20120810.GetItem"
     for _ in range(3):  # both signers must see the same second
         now = time.time()
-        ours = SigV4Signer(credentials, "eu-west-1", "127.0.0.1:5123").headers(target, body, now)
+        url_path = quote(path, safe="/~")  # as it stands in the endpoint URL
+        # the canonical URI encodes the URL's path once more, as botocore does
+        signer = SigV4Signer(credentials, "eu-west-1", "127.0.0.1:5123", path=quote(url_path, safe="/~"))
+        ours = signer.headers(target, body, now)
         request = AWSRequest(
             method="POST",
-            url="http://127.0.0.1:5123/",
+            url="http://127.0.0.1:5123" + url_path,
             data=body,
             headers={"X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.0"},
         )
@@ -123,6 +128,46 @@ def test_request_text_is_utf8_not_escaped(orjson: bool, monkeypatch: pytest.Monk
         pytest.skip("orjson is not installed")
     assert encode_request({"S": "é€"}) == '{"S":"é€"}'.encode()
     assert encode_request({"S": "\udc80"}) == b'{"S":"\\udc80"}'
+
+
+@pytest.mark.parametrize("garbled", [b'{"Item": {"id"', b"[]", b'"x"', b"null"], ids=repr)
+def test_an_unreadable_success_answer_is_retried_like_a_lost_one(garbled: bytes) -> None:
+    """A 200 whose body is cut short or not a JSON object (its CRC matching what arrived) is
+    no answer: sent again, and a ConnectionFailure if it never comes back readable."""
+    item = {"Item": {"id": {"S": "a"}}}
+    script = lambda n, op, body: Reply(body=garbled) if n == 0 else ok(item)
+    with FaultServer(script) as server:
+        response = server.connect(transport="fast").call("GetItem", GET)
+        assert response["Item"] == item["Item"] and len(server.requests) == 2
+    with FaultServer(lambda n, op, body: Reply(body=garbled)) as server:
+        with pytest.raises(ConnectionFailure) as caught:
+            server.connect(transport="fast", max_attempts=2).call("GetItem", GET)
+        assert caught.value.code == "UnreadableResponse" and len(server.requests) == 2
+
+
+@pytest.mark.parametrize("transport", ["botocore", "fast"])
+def test_an_error_answer_with_a_bad_checksum_is_retried(transport: str) -> None:
+    def script(n: int, op: str, body: Any) -> Reply:
+        if n == 0:
+            reply = error("ValidationException", "garbled on the way")
+            reply.bad_checksum = True
+            return reply
+        return ok({})
+
+    with FaultServer(script) as server:
+        assert "Item" not in server.connect(transport=transport).call("GetItem", GET)
+        assert len(server.requests) == 2
+
+
+def test_an_endpoint_with_a_path_gets_the_same_requests_on_both_transports() -> None:
+    with FaultServer(lambda n, op, body: ok({})) as server:
+        for transport in ("botocore", "fast"):
+            connection = DynamoDBConnection.connect_to_host(server.url + "/prefix", transport=transport)
+            connection.call("GetItem", GET)
+        assert server.paths == ["/prefix", "/prefix"]
+        # the same credentials and moment would give the same signature: compare the parts
+        signed = [a.split("Signature=")[0] for a in server.authorizations]
+        assert signed[0] == signed[1]
 
 
 def test_transport_is_chosen_by_argument_then_environment(monkeypatch: pytest.MonkeyPatch) -> None:

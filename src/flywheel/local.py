@@ -179,6 +179,22 @@ def _port_answers(host: str, port: int) -> bool:
         return False
 
 
+def _refuse_busy_port(kind: str, host: str, port: int) -> None:
+    """LocalServerError if another program serves on ``port``, or holds it without serving:
+    a server started there would fail to bind (moto would then wait forever, and dynalite's
+    exit could go unnoticed while the other program answers)."""
+    busy = _port_answers(host, port)
+    if not busy:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError:
+                busy = True
+    if busy:
+        raise LocalServerError(f"cannot start {kind} on {host}:{port}: the port is in use")
+
+
 class LocalServer:
     """A DynamoDB-compatible server on this machine, started and stopped by this object.
 
@@ -276,9 +292,8 @@ class LocalServer:
         except ImportError as exc:
             raise ImportError(f"{MOTO_INSTALL_HINT} ({exc})") from exc
         port = 0 if self._requested_port is None else self._requested_port
-        if port and _port_answers(self.host, port):
-            # ThreadedMotoServer.start() would wait forever if its thread failed to bind.
-            raise LocalServerError(f"cannot start moto on {self.host}:{port}: the port is in use")
+        if port:
+            _refuse_busy_port("moto", self.host, port)
         if not self.log_requests:
             # Werkzeug logs every request to stderr unless its logger is configured; quiet it
             # only when nobody else has chosen a level.
@@ -308,6 +323,8 @@ class LocalServer:
         # dynalite cannot be told to pick a port itself (it treats 0 as "use 4567"), so pick
         # one here; another process may grab it in between, hence a few tries.
         attempts = 1 if self._requested_port is not None else 3
+        if self._requested_port is not None:
+            _refuse_busy_port("dynalite", self.host, self._requested_port)
         for attempt in range(1, attempts + 1):
             port = self._requested_port or _free_port(self.host)
             try:

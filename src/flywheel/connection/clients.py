@@ -80,10 +80,11 @@ def has_configured_credentials(session: botocore.session.Session) -> bool:
     The EC2 / container metadata lookups are left out: on a developer machine they can take
     seconds to time out, and they never configure credentials meant for a local server.
     """
-    resolver = botocore.credentials.create_credential_resolver(session)
-    resolver.remove("container-role")
-    resolver.remove("iam-role")
     try:
+        # building the resolver reads the profile: AWS_PROFILE naming no profile raises here
+        resolver = botocore.credentials.create_credential_resolver(session)
+        resolver.remove("container-role")
+        resolver.remove("iam-role")
         return resolver.load_credentials() is not None
     except Exception as exc:  # noqa: BLE001 - a broken profile must not stop a local connection
         LOG.debug("no usable credentials configured for the local server (%s)", type(exc).__name__)
@@ -131,6 +132,11 @@ def host_endpoint_url(host: str, port: int, is_secure: bool) -> str:
     if "://" in host:
         return host.rstrip("/")
     scheme = "https" if is_secure else "http"
+    if not host or any(c in host for c in "/?#@ \t"):
+        raise ValueError(
+            f"host {host!r} is not a host name or an IP address; to give a path or other URL "
+            f"parts, pass the whole URL ('http://...')"
+        )
     if ":" in host and not host.startswith("["):
         try:
             ipaddress.IPv6Address(host)

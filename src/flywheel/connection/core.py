@@ -101,7 +101,7 @@ class DynamoDBConnection:
             ("retry_deadline", retry_deadline),
             ("table_wait_timeout", table_wait_timeout),
         ):
-            if not value >= 0:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
                 raise ValueError(f"{name} must be a number >= 0, got {value!r}")
         if not clients.retries_disabled(client):
             LOG.warning(

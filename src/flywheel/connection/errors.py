@@ -42,13 +42,21 @@ SERVER_ERROR_CODES = frozenset(
     {"InternalServerError", "InternalFailure", "ServiceUnavailable", "ServiceUnavailableException"}
 )
 
-#: Failures where no (intact) answer arrived: refused, reset, timed out, or a body whose
-#: CRC32 does not match what DynamoDB sent. The request may or may not have been applied;
+class UnreadableResponse(BotoCoreError):  # type: ignore[misc]  # botocore is untyped
+    """A success answer whose body is not a JSON object (cut short or garbled on the way,
+    with a CRC32 that matches what arrived): as good as no answer."""
+
+    fmt = "the {operation} answer could not be read: {reason}"
+
+
+#: Failures where no (intact) answer arrived: refused, reset, timed out, a body whose
+#: CRC32 does not match what DynamoDB sent, or one that is not a JSON object. The request may or may not have been applied;
 #: DynamoDB's writes are idempotent per key, so sending it again is what every AWS SDK does.
 TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
     BotoConnectionError,
     HTTPClientError,
     ChecksumError,
+    UnreadableResponse,
 )
 
 # 2 ** 62 * any sane base is far past any cap; stops float overflow for absurd attempt counts.

@@ -34,13 +34,15 @@ import time
 import zlib
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import botocore
 from botocore.awsrequest import AWSPreparedRequest
 from botocore.exceptions import ChecksumError, NoCredentialsError
-from botocore.parsers import ResponseParserError, create_parser
+from botocore.parsers import create_parser
 from botocore.validate import ParamValidationDecorator
+
+from .errors import UnreadableResponse
 
 _dumps_fast: Callable[..., bytes] | None
 try:  # optional: faster than json on item-heavy pages, ~8x faster writing a batch
@@ -149,8 +151,11 @@ class SigV4Signer:
     region and secret rather than per request.
     """
 
-    def __init__(self, credentials: Any, region: str, host: str, service: str = "dynamodb") -> None:
+    def __init__(
+        self, credentials: Any, region: str, host: str, service: str = "dynamodb", path: str = "/"
+    ) -> None:
         self.credentials = credentials
+        self.path = path  # the canonical URI: the endpoint's path, URI-encoded
         self.region = region
         self.host = host
         self.service = service
@@ -190,7 +195,7 @@ class SigV4Signer:
             )
             signed_headers = _SIGNED_HEADERS
         canonical_request = (
-            f"POST\n/\n\n{canonical_headers}\n{signed_headers}\n"
+            f"POST\n{self.path}\n\n{canonical_headers}\n{signed_headers}\n"
             f"{hashlib.sha256(body).hexdigest()}"
         )
         scope = f"{day}/{self.region}/{self.service}/aws4_request"
@@ -249,11 +254,14 @@ class FastTransport:
 
     def __init__(self, client: Any) -> None:
         self.client = client
-        self.url = client.meta.endpoint_url.rstrip("/") + "/"
+        # the endpoint's own path, as botocore sends it ('/' when it has none)
+        endpoint = client.meta.endpoint_url
+        path = urlsplit(endpoint).path
+        self.url = endpoint if path else endpoint + "/"
         signer = client._request_signer  # the client's credentials, refreshed by botocore
         self.signer = SigV4Signer(
             signer._credentials, client.meta.region_name or "us-east-1", host_header(self.url),
-            signer._signing_name or "dynamodb",
+            signer._signing_name or "dynamodb", path=quote(path or "/", safe="/~"),
         )
         # the client's own HTTP session: its connection pool, proxies, TLS settings, timeouts
         self.http = client._endpoint.http_session
@@ -270,20 +278,21 @@ class FastTransport:
         status = http_response.status_code
         content: bytes = http_response.content
         response_headers = http_response.headers
-        if status >= 300:
-            raise self._error(operation, status, response_headers, content)
         expected_crc = response_headers.get("x-amz-crc32")
-        if expected_crc is not None:
+        if expected_crc is not None:  # on error answers too, as botocore checks them
             actual_crc = zlib.crc32(content) & 0xFFFFFFFF
             if actual_crc != int(expected_crc):
                 raise ChecksumError(
                     checksum_type="crc32", expected_checksum=expected_crc, actual_checksum=actual_crc
                 )
+        if status >= 300:
+            raise self._error(operation, status, response_headers, content)
         try:
             parsed = parse_body(content)
         except (ValueError, binascii.Error) as exc:
-            # botocore's parser would raise on a garbled body too; keep its exception family
-            raise ResponseParserError(f"unparseable {operation} response: {exc}") from exc
+            raise UnreadableResponse(operation=operation, reason=str(exc)) from exc
+        if not isinstance(parsed, dict):
+            raise UnreadableResponse(operation=operation, reason=f"not a JSON object: {content[:80]!r}")
         parsed["ResponseMetadata"] = {
             "RequestId": response_headers.get("x-amzn-requestid", ""),
             "HTTPStatusCode": status,
