@@ -31,7 +31,7 @@ GET = {"TableName": "t", "Key": {"id": {"S": "a"}}}
 
 
 @pytest.mark.parametrize("path", ["/", "/prefix", "/a b/c"])
-@pytest.mark.parametrize("token", [None, "session-token"])
+@pytest.mark.parametrize("token", [None, "session-token", " a  token  with   spaces "])
 def test_signature_matches_botocore_sigv4(token: str | None, path: str) -> None:
     credentials = Credentials("AKIDEXAMPLE", "secret/key", token)
     body = encode_request({"TableName": "t", "Key": {"id": {"S": "é"}}})
@@ -211,3 +211,15 @@ def test_binary_round_trip_on_the_test_server(local_server: Any, namespace: str)
         assert pages[0]["Items"][0]["id"] == {"B": b"\x00key\xff"}
     finally:
         dynamo.delete_table(table)
+
+
+@pytest.mark.parametrize("transport", ["botocore", "fast"])
+def test_a_missing_aws_profile_does_not_stop_a_local_connection(
+    transport: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AWS_PROFILE naming no profile cannot be meant for a local server: the connection
+    signs with placeholder keys, as it does when nothing is configured."""
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    with FaultServer(lambda n, op, body: ok({"Item": GET["Key"]})) as server:
+        response = DynamoDBConnection.connect_to_host(server.url, transport=transport).call("GetItem", GET)
+        assert response["Item"] == GET["Key"]

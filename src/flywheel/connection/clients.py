@@ -12,6 +12,8 @@ import logging
 from typing import Any
 
 import botocore.credentials
+import botocore.configprovider
+import botocore.exceptions
 import botocore.session
 from botocore.config import Config
 
@@ -110,6 +112,15 @@ def create_client(
         raise ValueError("give both access_key and secret_key, or neither")
     if session is None:
         session = botocore.session.get_session()
+        if dummy_credentials:
+            try:
+                session.get_scoped_config()
+            except botocore.exceptions.ProfileNotFound as exc:
+                # AWS_PROFILE names no profile: it cannot be meant for a local server
+                LOG.debug("ignoring %s for a local server", exc)
+                session.get_component("config_store").set_config_provider(
+                    "profile", botocore.configprovider.ConstantProvider(None)
+                )
     session_token = client_options.get("session_token")
     if access_key is None and dummy_credentials and not has_configured_credentials(session):
         access_key, secret_key, session_token = DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY, None

@@ -185,7 +185,8 @@ class SigV4Signer:
         if token:
             canonical_headers = (
                 f"content-type:{_CONTENT_TYPE}\nhost:{self.host}\nx-amz-date:{stamp}\n"
-                f"x-amz-security-token:{token}\nx-amz-target:{target}\n"
+                # header values are signed trimmed, runs of spaces as one (SigV4)
+                f"x-amz-security-token:{' '.join(token.split())}\nx-amz-target:{target}\n"
             )
             signed_headers = _SIGNED_HEADERS_WITH_TOKEN
         else:
