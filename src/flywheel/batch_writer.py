@@ -17,11 +17,13 @@ import time
 import warnings
 from collections import deque
 from collections.abc import Iterable, Sequence
+from itertools import islice
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from .connection.batches import (
     WRITE_BATCH_SIZE,
+    Item,
     KeyIdentity,
     WriteStream,
     _write_attributes,
@@ -38,7 +40,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["BatchWriter"]
 
 Write = tuple["Model", str, dict[str, Any]]  # (object, table, PutRequest / DeleteRequest)
-Item = dict[str, dict[str, Any]]
 
 
 class BatchWriter:
@@ -78,8 +79,8 @@ class BatchWriter:
         self.failure: BatchWriteError | None = None
         self.halted = False
         self.closed = False
-        #: (request, (object, pending when given)) of the writes DynamoDB confirmed, for the
-        #: objects to be marked in the caller's thread
+        #: (request, object) of the writes DynamoDB confirmed, for the objects to be marked
+        #: in the caller's thread
         self._confirmed: deque[tuple[dict[str, Any], Model]] = deque()
         self._hook_error: Exception | None = None
         self._unpolled = 0  # writes queued since the streams were last polled
@@ -175,10 +176,14 @@ class BatchWriter:
                 self._halt()
             raise
 
-    def _add(self, obj: Model, table: str, request: dict[str, Any]) -> None:
+    def _add(
+        self, obj: Model, table: str, request: dict[str, Any], rest: Iterable[dict[str, Any]] = ()
+    ) -> None:
+        """Queue one write; if some stream has stopped, raise its error, counting this
+        request (when it was not queued) and ``rest`` as not sent."""
         queued = self._queue(obj, table, request)
         if not queued or self._stopped():
-            self._stop(table, [] if queued else [request])
+            self._stop(table, [*([] if queued else [request]), *rest])
 
     def _send_all(self, writes: Sequence[Write]) -> None:
         latest: dict[tuple[str, KeyIdentity], Write] = {}
@@ -189,10 +194,9 @@ class BatchWriter:
             latest[table, identity] = write
         unique = list(latest.values())
         for position, (obj, table, request) in enumerate(unique):
-            queued = self._queue(obj, table, request)
-            if not queued or self._stopped():
-                rest = (r for _, _, r in unique[position + 1 :])
-                self._stop(table, [*([] if queued else [request]), *rest])
+            # what follows, read only if the writer stops (no copy per write)
+            rest = (r for _, _, r in islice(unique, position + 1, None))
+            self._add(obj, table, request, rest)
         self._flush()
 
     def _queue(self, obj: Model, table: str, request: dict[str, Any]) -> bool:
@@ -207,9 +211,7 @@ class BatchWriter:
             time.sleep(0)
             for each in streams.values():
                 each.poll()  # settle what came back, and notice a failure early
-            if self._stopped():
-                return False
-        elif any(each.stopped for each in streams.values()):
+        if self._stopped():
             return False
         stream = streams.get(table)
         if stream is None:

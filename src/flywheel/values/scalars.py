@@ -36,8 +36,8 @@ class StringType(TypeDefinition):
     data_type = str
     aliases = [STRING]
     ddb_data_type = STRING
-
     direct_load = ('S', None)
+
     def coerce(self, value: Any, force: bool) -> Any:
         if isinstance(value, str):
             return check_text(value)
@@ -146,8 +146,8 @@ class IntType(TypeDefinition):
     data_type = int
     ddb_data_type = NUMBER
     distinct_number_texts = True  # format_int is one-to-one
-
     direct_load = ('N', int)
+
     def coerce(self, value: Any, force: bool) -> Any:
         if type(value) is int or (isinstance(value, int) and not isinstance(value, bool)):
             if not -_INT_FAST_LIMIT < value < _INT_FAST_LIMIT:
@@ -193,8 +193,8 @@ class FloatType(TypeDefinition):
 
     data_type = float
     ddb_data_type = NUMBER
-
     direct_load = ('N', float)
+
     def coerce(self, value: Any, force: bool) -> Any:
         if isinstance(value, float):
             check_float(value)
@@ -242,8 +242,8 @@ class DecimalType(TypeDefinition):
 
     data_type = Decimal
     ddb_data_type = NUMBER
-
     direct_load = ('N', Decimal)
+
     def coerce(self, value: Any, force: bool) -> Any:
         if isinstance(value, Decimal):
             format_decimal(value)
